@@ -126,7 +126,8 @@ final class GgufByteReader {
         if (length > MAX_JAVA_ARRAY_LENGTH) {
             throw error(offset, "string length " + length + " is larger than this reader supports");
         }
-        return new String(bytes((int) length), StandardCharsets.UTF_8);
+        // Vocabularies hold empty strings; sharing one keeps a file of them from costing a String each.
+        return length == 0 ? "" : new String(bytes((int) length), StandardCharsets.UTF_8);
     }
 
     /**
@@ -148,8 +149,14 @@ final class GgufByteReader {
     }
 
     GgufFormatException error(long offset, String message) {
-        String item = itemName == null ? itemKind : itemKind + " '" + itemName + "'";
+        String item = itemName == null ? itemKind : itemKind + " '" + shortened(itemName) + "'";
         return new GgufFormatException(source + ": byte offset " + offset + " (" + item + "): " + message);
+    }
+
+    /** A corrupt file can hold a megabyte-long key; an error message should still be one line. */
+    private static String shortened(String name) {
+        int limit = 200;
+        return name.length() <= limit ? name : name.substring(0, limit) + "... (" + name.length() + " chars)";
     }
 
     private byte[] bytes(int length) {

@@ -166,64 +166,79 @@ public final class GgufFile implements AutoCloseable {
         }
         GgufValueType elementType = readValueType(in);
         int length = in.count("array length", elementType.minEncodedBytes());
-        switch (elementType) {
-            case UINT8, INT8, UINT16, INT16, INT32 -> {
-                int[] array = new int[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = switch (elementType) {
-                        case UINT8 -> in.u8();
-                        case INT8 -> in.i8();
-                        case UINT16 -> in.u16();
-                        case INT16 -> in.i16();
-                        default -> in.i32();
-                    };
-                }
-                return array;
-            }
-            case UINT32, UINT64, INT64 -> {
-                long[] array = new long[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = elementType == GgufValueType.UINT32 ? in.u32() : in.i64();
-                }
-                return array;
-            }
-            case FLOAT32 -> {
-                float[] array = new float[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = in.f32();
-                }
-                return array;
-            }
-            case FLOAT64 -> {
-                double[] array = new double[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = in.f64();
-                }
-                return array;
-            }
-            case BOOL -> {
-                boolean[] array = new boolean[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = in.bool();
-                }
-                return array;
-            }
-            case STRING -> {
-                String[] array = new String[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = in.string();
-                }
-                return array;
-            }
-            case ARRAY -> {
-                Object[] array = new Object[length];
-                for (int i = 0; i < length; i++) {
-                    array[i] = readArray(in, depth + 1);
-                }
-                return array;
-            }
+        return switch (elementType) {
+            case UINT8, INT8, UINT16, INT16, INT32 -> readIntArray(in, elementType, length);
+            case UINT32, UINT64, INT64 -> readLongArray(in, elementType, length);
+            case FLOAT32 -> readFloatArray(in, length);
+            case FLOAT64 -> readDoubleArray(in, length);
+            case BOOL -> readBooleanArray(in, length);
+            case STRING -> readStringArray(in, length);
+            case ARRAY -> readArrayOfArrays(in, length, depth);
+        };
+    }
+
+    private static int[] readIntArray(GgufByteReader in, GgufValueType elementType, int length) {
+        int[] array = new int[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = switch (elementType) {
+                case UINT8 -> in.u8();
+                case INT8 -> in.i8();
+                case UINT16 -> in.u16();
+                case INT16 -> in.i16();
+                default -> in.i32();
+            };
         }
-        throw new AssertionError(elementType);
+        return array;
+    }
+
+    /** UINT32 widened to long so it stays unsigned; UINT64 and INT64 as their bits. */
+    private static long[] readLongArray(GgufByteReader in, GgufValueType elementType, int length) {
+        long[] array = new long[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = elementType == GgufValueType.UINT32 ? in.u32() : in.i64();
+        }
+        return array;
+    }
+
+    private static float[] readFloatArray(GgufByteReader in, int length) {
+        float[] array = new float[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = in.f32();
+        }
+        return array;
+    }
+
+    private static double[] readDoubleArray(GgufByteReader in, int length) {
+        double[] array = new double[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = in.f64();
+        }
+        return array;
+    }
+
+    private static boolean[] readBooleanArray(GgufByteReader in, int length) {
+        boolean[] array = new boolean[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = in.bool();
+        }
+        return array;
+    }
+
+    private static String[] readStringArray(GgufByteReader in, int length) {
+        String[] array = new String[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = in.string();
+        }
+        return array;
+    }
+
+    /** Each element is a complete array with its own element type, so they may differ. */
+    private static Object[] readArrayOfArrays(GgufByteReader in, int length, int depth) {
+        Object[] array = new Object[length];
+        for (int i = 0; i < length; i++) {
+            array[i] = readArray(in, depth + 1);
+        }
+        return array;
     }
 
     private static int alignmentOf(GgufMetadata metadata) {

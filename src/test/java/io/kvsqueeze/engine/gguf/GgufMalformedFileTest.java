@@ -137,6 +137,15 @@ class GgufMalformedFileTest {
     }
 
     @Test
+    void aVeryLongKeyIsShortenedInTheMessage() {
+        String longKey = "k".repeat(100_000);
+        GgufWriter withLongKey = new GgufWriter().putInt32(longKey, 1);
+        long field = withLongKey.layout().key(longKey).valueType();
+        String message = rejected(withU32(withLongKey.toBytes(), field, 99));
+        assertThat(message).contains("byte offset " + field, "(100000 chars)").hasSizeLessThan(1_000);
+    }
+
+    @Test
     void anUnknownArrayElementTypeIsRejectedNamingTheKey() {
         long field = layout.key("tokenizer.ggml.tokens").value();
         assertThat(rejected(withU32(bytes, field, 99)))

@@ -206,6 +206,10 @@ public final class GgufWriter {
     private record Encoded(byte[] bytes, Layout layout) {
     }
 
+    /** TensorFields before the tensor's data position is known. */
+    private record TensorInfoFields(long nameLength, long nDims, long dims, long type, long offset) {
+    }
+
     private Encoded encode() {
         int alignment = effectiveAlignment();
         LittleEndianBytes out = new LittleEndianBytes();
@@ -231,7 +235,7 @@ public final class GgufWriter {
             dataOffsets[i] = nextData;
             nextData = alignUp(nextData + tensors.get(i).data().length, alignment);
         }
-        Map<String, long[]> infoFields = new LinkedHashMap<>();
+        List<TensorInfoFields> infoFields = new ArrayList<>();
         for (int i = 0; i < tensors.size(); i++) {
             Tensor tensor = tensors.get(i);
             long nameLength = out.position();
@@ -246,17 +250,17 @@ public final class GgufWriter {
             out.u32(tensor.type().id());
             long offset = out.position();
             out.u64(dataOffsets[i]);
-            infoFields.put(tensor.name(), new long[] {nameLength, nDims, dims, type, offset});
+            infoFields.add(new TensorInfoFields(nameLength, nDims, dims, type, offset));
         }
 
         out.padTo(alignment);
         long dataOffset = out.position();
         Map<String, TensorFields> tensorFields = new LinkedHashMap<>();
         for (int i = 0; i < tensors.size(); i++) {
-            Tensor tensor = tensors.get(i);
-            long[] f = infoFields.get(tensor.name());
-            tensorFields.put(tensor.name(), new TensorFields(f[0], f[1], f[2], f[3], f[4], out.position()));
-            out.bytes(tensor.data());
+            TensorInfoFields info = infoFields.get(i);
+            tensorFields.put(tensors.get(i).name(), new TensorFields(info.nameLength(), info.nDims(), info.dims(),
+                    info.type(), info.offset(), out.position()));
+            out.bytes(tensors.get(i).data());
             out.padTo(alignment);
         }
         Layout layout = new Layout(keyFields, tensorFields, tensorInfos, dataOffset, out.position());
