@@ -39,14 +39,16 @@ public final class PipWheelDownloader implements WheelDownloader {
     @Override
     public Path downloadWheel(Path directory, FetchLog log) throws IOException {
         List<String> command = new ArrayList<>(pipCommand);
-        command.addAll(List.of("download", "--no-deps", "--only-binary=:all:", requirement, "-d", directory.toString()));
+        command.addAll(List.of("download", "--no-deps", "--only-binary=:all:", requirement,
+                "-d", directory.toString()));
         log.note("running " + String.join(" ", command));
         Process process;
         try {
             // pip's own output goes to our log, never to our stdout, which scripts read for the model path.
             process = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
-            throw new IOException("cannot run " + pipCommand.getFirst() + ": " + e.getMessage(), e);
+            String reason = String.valueOf(e.getMessage()).strip();
+            throw new IOException("cannot run " + pipCommand.getFirst() + ": " + reason, e);
         }
         process.getOutputStream().close();
         String lastLine = null;

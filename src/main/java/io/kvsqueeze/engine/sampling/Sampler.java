@@ -16,7 +16,7 @@ import java.util.random.RandomGeneratorFactory;
  * depend on the order in which equal logits happen to be visited.
  */
 public final class Sampler {
-    /** Fast, small-state, statistically strong, and splittable; any seed gives an independent stream. */
+    /** An LXM generator: fast, small state, good statistical quality; a given seed always gives the same stream. */
     private static final String RANDOM_ALGORITHM = "L64X128MixRandom";
     private static final int[] NO_HISTORY = new int[0];
 

