@@ -96,6 +96,22 @@ class SmolLm2GoldenTokenizerTest {
         assertThat(tokenizer.decode(ids, false)).isEqualTo(golden.get("detokenized_hide_special").asString());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void streamingTokenByTokenGivesTheDetokenizedTextWithoutBrokenCharacters(String name, JsonNode golden) {
+        Utf8StreamDecoder hidingSpecials = new Utf8StreamDecoder(modelTokenizer());
+        Utf8StreamDecoder renderingSpecials = new Utf8StreamDecoder(modelTokenizer(), true);
+        StringBuilder hidden = new StringBuilder();
+        StringBuilder rendered = new StringBuilder();
+        for (int id : ids(golden, "ids_parse_special")) {
+            hidden.append(hidingSpecials.accept(id));
+            rendered.append(renderingSpecials.accept(id));
+        }
+        assertThat(hidingSpecials.finish() + renderingSpecials.finish()).isEmpty();
+        assertThat(hidden.toString()).isEqualTo(golden.get("detokenized_hide_special").asString());
+        assertThat(rendered.toString()).isEqualTo(golden.get("detokenized_render_special").asString());
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("preTokenizerVariantCases")
     void otherPreTokenizersMatchLlamaCpp(String preTokenizer, String name, String text, JsonNode golden) {
