@@ -6,8 +6,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A small SentencePiece vocabulary. The expected ids and texts are what llama.cpp (llama-cpp-python 0.3.36)
- * produced for a GGUF holding exactly this vocabulary.
+ * A small SentencePiece vocabulary. Unless a test says otherwise, the expected ids and texts are what llama.cpp
+ * (llama-cpp-python 0.3.36) produced for a GGUF holding exactly this vocabulary; see
+ * {@code golden/make_sentencepiece_expectations.py}.
  */
 class SentencePieceTokenizerTest {
     private static final int BOS = 1;
@@ -102,6 +103,11 @@ class SentencePieceTokenizerTest {
         assertThat(tokenizer.encode("[INST]hello", false, false)).containsExactly(boundary, byteToken('['),
                 byteToken('I'), byteToken('N'), byteToken('S'), byteToken('T'), byteToken(']'), he, llo);
         assertThat(tokenizer.encode("hello<tool>world", false, false)).containsExactly(hello, tool, world);
+        int[] asText = tokenizer.encode("[INST] hi [/INST]", false, false);
+        assertThat(asText).containsExactly(boundary, byteToken('['), byteToken('I'), byteToken('N'), byteToken('S'),
+                byteToken('T'), byteToken(']'), spaceHi, boundary, byteToken('['), byteToken('/'), byteToken('I'),
+                byteToken('N'), byteToken('S'), byteToken('T'), byteToken(']'));
+        assertThat(tokenizer.decode(asText)).isEqualTo("[INST] hi [/INST]");
     }
 
     @Test
@@ -120,7 +126,7 @@ class SentencePieceTokenizerTest {
     }
 
     @Test
-    void theSpacePrefixCanBeSwitchedOff() {
+    void theSpacePrefixCanBeSwitchedOff() { // by llama.cpp's rules, not run through llama.cpp
         Tokenizer withoutPrefix = Tokenizer.fromGguf(
                 vocabulary.with("tokenizer.ggml.add_space_prefix", false).llama());
 
@@ -129,7 +135,7 @@ class SentencePieceTokenizerTest {
     }
 
     @Test
-    void withoutByteTokensAnUncoveredCharacterBecomesUnknown() {
+    void withoutByteTokensAnUncoveredCharacterBecomesUnknown() { // llama.cpp aborts here instead
         TestVocabulary small = TestVocabulary.empty();
         int unknown = small.add("<unk>", TokenType.UNKNOWN, 0f);
         small.control("<s>");
