@@ -1,22 +1,34 @@
 package io.kvsqueeze.engine;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /** Where KVSqueeze keeps its files: {@code $KVSQUEEZE_HOME}, or {@code ~/.cache/kvsqueeze} when that is unset. */
 public final class ModelLocations {
+    /** The model the commands use when none is given. */
+    public static final String DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
     private ModelLocations() {
     }
 
     public static Path home() {
-        String configured = System.getenv("KVSQUEEZE_HOME");
+        return home(System.getenv(), System.getProperty("user.home"));
+    }
+
+    /** {@code models/SmolLM2-135M-Instruct.Q4_1.gguf} under {@link #home()}. */
+    public static Path defaultModel() {
+        return defaultModel(home());
+    }
+
+    static Path home(Map<String, String> environment, String userHome) {
+        String configured = environment.get("KVSQUEEZE_HOME");
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured);
         }
-        return Path.of(System.getProperty("user.home"), ".cache", "kvsqueeze");
+        return Path.of(userHome, ".cache", "kvsqueeze");
     }
 
-    /** The model used when none is named: SmolLM2-135M-Instruct, Q4_1, as {@code kvsqueeze model fetch} saves it. */
-    public static Path defaultModel() {
-        return home().resolve("models").resolve("SmolLM2-135M-Instruct.Q4_1.gguf");
+    static Path defaultModel(Path home) {
+        return home.resolve("models").resolve(DEFAULT_MODEL_FILE);
     }
 }
