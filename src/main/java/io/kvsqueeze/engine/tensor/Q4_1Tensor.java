@@ -78,8 +78,9 @@ public final class Q4_1Tensor extends WeightTensor {
         for (int b = 0; b < blocks; b++) {
             long off = base + (long) b * BLOCK_BYTES;
             int dm = data.get(INT_LE, off);
-            FloatVector d = FloatVector.broadcast(F, Simd.half((short) dm));
-            FloatVector m = FloatVector.broadcast(F, Simd.half((short) (dm >>> 16)));
+            boolean finite = Simd.finitePair(dm);
+            FloatVector d = FloatVector.broadcast(F, Simd.half112((short) dm, finite) * 0x1p112f);
+            FloatVector m = FloatVector.broadcast(F, Simd.half112((short) (dm >>> 16), finite) * 0x1p112f);
             int xi = xOffset + b * 32;
             for (int p = 0; p < HALF_F_PARTS; p++) {
                 IntVector q = Simd.ubytesAsInts(data, off + 4, p);
@@ -129,16 +130,19 @@ public final class Q4_1Tensor extends WeightTensor {
             long off1 = off0 + BLOCK_BYTES;
             int dm0 = data.get(INT_LE, off0);
             int dm1 = data.get(INT_LE, off1);
-            min0 += Simd.half112((short) (dm0 >>> 16)) * s8[b];
-            min1 += Simd.half112((short) (dm1 >>> 16)) * s8[b + 1];
-            acc0 = blockQ8(data, off0, q, b * 32, Simd.half112((short) dm0) * d8[b], acc0);
-            acc1 = blockQ8(data, off1, q, b * 32 + 32, Simd.half112((short) dm1) * d8[b + 1], acc1);
+            boolean finite0 = Simd.finitePair(dm0);
+            boolean finite1 = Simd.finitePair(dm1);
+            min0 += Simd.half112((short) (dm0 >>> 16), finite0) * s8[b];
+            min1 += Simd.half112((short) (dm1 >>> 16), finite1) * s8[b + 1];
+            acc0 = blockQ8(data, off0, q, b * 32, Simd.half112((short) dm0, finite0) * d8[b], acc0);
+            acc1 = blockQ8(data, off1, q, b * 32 + 32, Simd.half112((short) dm1, finite1) * d8[b + 1], acc1);
         }
         if (b < blocks) {
             long off = base + (long) b * BLOCK_BYTES;
             int dm = data.get(INT_LE, off);
-            min0 += Simd.half112((short) (dm >>> 16)) * s8[b];
-            acc0 = blockQ8(data, off, q, b * 32, Simd.half112((short) dm) * d8[b], acc0);
+            boolean finite = Simd.finitePair(dm);
+            min0 += Simd.half112((short) (dm >>> 16), finite) * s8[b];
+            acc0 = blockQ8(data, off, q, b * 32, Simd.half112((short) dm, finite) * d8[b], acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (min0 + min1);
     }
@@ -192,10 +196,12 @@ public final class Q4_1Tensor extends WeightTensor {
             float sb = s8[b];
             int dm0 = data.get(INT_LE, o0 + bo);
             int dm1 = data.get(INT_LE, o1 + bo);
-            min0 += Simd.half112((short) (dm0 >>> 16)) * sb;
-            min1 += Simd.half112((short) (dm1 >>> 16)) * sb;
-            FloatVector scale0 = FloatVector.broadcast(F, Simd.half112((short) dm0) * db);
-            FloatVector scale1 = FloatVector.broadcast(F, Simd.half112((short) dm1) * db);
+            boolean finite0 = Simd.finitePair(dm0);
+            boolean finite1 = Simd.finitePair(dm1);
+            min0 += Simd.half112((short) (dm0 >>> 16), finite0) * sb;
+            min1 += Simd.half112((short) (dm1 >>> 16), finite1) * sb;
+            FloatVector scale0 = FloatVector.broadcast(F, Simd.half112((short) dm0, finite0) * db);
+            FloatVector scale1 = FloatVector.broadcast(F, Simd.half112((short) dm1, finite1) * db);
             for (int h = 0; h < S_PARTS; h++) {
                 int qo = b * 32 + h * S_LANES;
                 ShortVector a0 = ShortVector.fromArray(S, q, qo);
@@ -257,10 +263,12 @@ public final class Q4_1Tensor extends WeightTensor {
             long bo = (long) b * BLOCK_BYTES;
             int dm0 = data.get(INT_LE, o0 + bo);
             int dm1 = data.get(INT_LE, o1 + bo);
-            float d0 = Simd.half112((short) dm0);
-            float d1 = Simd.half112((short) dm1);
-            float m0 = Simd.half112((short) (dm0 >>> 16));
-            float m1 = Simd.half112((short) (dm1 >>> 16));
+            boolean finite0 = Simd.finitePair(dm0);
+            boolean finite1 = Simd.finitePair(dm1);
+            float d0 = Simd.half112((short) dm0, finite0);
+            float d1 = Simd.half112((short) dm1, finite1);
+            float m0 = Simd.half112((short) (dm0 >>> 16), finite0);
+            float m1 = Simd.half112((short) (dm1 >>> 16), finite1);
             min00 += m0 * s80[b];
             min10 += m1 * s80[b];
             min01 += m0 * s81[b];

@@ -86,8 +86,9 @@ public final class Q5_1Tensor extends WeightTensor {
             long off = base + (long) b * BLOCK_BYTES;
             long header = data.get(LONG_LE, off);
             int qh = (int) (header >>> 32);
-            FloatVector d = FloatVector.broadcast(F, Simd.half((short) header));
-            FloatVector m = FloatVector.broadcast(F, Simd.half((short) (header >>> 16)));
+            boolean finite = Simd.finitePair((int) header);
+            FloatVector d = FloatVector.broadcast(F, Simd.half112((short) header, finite) * 0x1p112f);
+            FloatVector m = FloatVector.broadcast(F, Simd.half112((short) (header >>> 16), finite) * 0x1p112f);
             int xi = xOffset + b * 32;
             for (int p = 0; p < HALF_F_PARTS; p++) {
                 IntVector q = Simd.ubytesAsInts(data, off + 8, p);
@@ -138,15 +139,15 @@ public final class Q5_1Tensor extends WeightTensor {
             long off1 = off0 + BLOCK_BYTES;
             long header0 = data.get(LONG_LE, off0);
             long header1 = data.get(LONG_LE, off1);
-            min0 += Simd.half112((short) (header0 >>> 16)) * s8[b];
-            min1 += Simd.half112((short) (header1 >>> 16)) * s8[b + 1];
+            min0 += Simd.half112((short) (header0 >>> 16), Simd.finitePair((int) header0)) * s8[b];
+            min1 += Simd.half112((short) (header1 >>> 16), Simd.finitePair((int) header1)) * s8[b + 1];
             acc0 = blockQ8(data, off0, header0, q, b * 32, d8[b], acc0);
             acc1 = blockQ8(data, off1, header1, q, b * 32 + 32, d8[b + 1], acc1);
         }
         if (b < blocks) {
             long off = base + (long) b * BLOCK_BYTES;
             long header = data.get(LONG_LE, off);
-            min0 += Simd.half112((short) (header >>> 16)) * s8[b];
+            min0 += Simd.half112((short) (header >>> 16), Simd.finitePair((int) header)) * s8[b];
             acc0 = blockQ8(data, off, header, q, b * 32, d8[b], acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (min0 + min1);
@@ -156,7 +157,7 @@ public final class Q5_1Tensor extends WeightTensor {
     private static FloatVector blockQ8(MemorySegment data, long off, long header, short[] q, int qi, float d8,
                                        FloatVector acc) {
         int qh = (int) (header >>> 32);
-        FloatVector scaleV = FloatVector.broadcast(F, Simd.half112((short) header) * d8);
+        FloatVector scaleV = FloatVector.broadcast(F, Simd.half112((short) header, Simd.finitePair((int) header)) * d8);
         for (int h = 0; h < S_PARTS; h++) {
             int qo = qi + h * S_LANES;
             ShortVector w = Simd.ubytesAsShorts(data, off + 8, h);
@@ -211,10 +212,12 @@ public final class Q5_1Tensor extends WeightTensor {
             long header1 = data.get(LONG_LE, o1 + bo);
             int qh0 = (int) (header0 >>> 32);
             int qh1 = (int) (header1 >>> 32);
-            min0 += Simd.half112((short) (header0 >>> 16)) * sb;
-            min1 += Simd.half112((short) (header1 >>> 16)) * sb;
-            FloatVector scale0 = FloatVector.broadcast(F, Simd.half112((short) header0) * db);
-            FloatVector scale1 = FloatVector.broadcast(F, Simd.half112((short) header1) * db);
+            boolean finite0 = Simd.finitePair((int) header0);
+            boolean finite1 = Simd.finitePair((int) header1);
+            min0 += Simd.half112((short) (header0 >>> 16), finite0) * sb;
+            min1 += Simd.half112((short) (header1 >>> 16), finite1) * sb;
+            FloatVector scale0 = FloatVector.broadcast(F, Simd.half112((short) header0, finite0) * db);
+            FloatVector scale1 = FloatVector.broadcast(F, Simd.half112((short) header1, finite1) * db);
             for (int h = 0; h < S_PARTS; h++) {
                 int qo = b * 32 + h * S_LANES;
                 ShortVector a0 = ShortVector.fromArray(S, q, qo);

@@ -142,19 +142,32 @@ final class Simd {
     }
 
     /**
-     * 2^-112 times the fp16 {@code h}: the half's exponent and mantissa moved into
-     * float position, which is exact for every finite half (subnormals become float subnormals), and costs two
-     * integer ops instead of a {@code vcvtph2ps}. Callers multiply by a factor pre-scaled by 2^112, so a product
-     * such as {@code d·d8} is rounded once, exactly as {@code fp16(d)·d8} would be. Inf and NaN take the exact
-     * (never-taken, compiled as a trap) branch.
+     * 2^-112 times the fp16 {@code h}: the half's exponent and mantissa moved into float position, which is exact
+     * for every finite half (subnormals become float subnormals) and costs two integer ops instead of a
+     * {@code vcvtph2ps} (slow on Zen 4). Callers multiply by a factor pre-scaled by 2^112, so a product such as
+     * {@code d·d8} is rounded once, exactly as {@code fp16(d)·d8} would be. Inf and NaN take the exact,
+     * never-taken branch.
      */
     static float half112(short h) {
-        if ((h & 0x7C00) == 0x7C00) {
+        return half112(h, (h & 0x7C00) != 0x7C00);
+    }
+
+    /** {@link #half112} when the caller already knows whether {@code h} is finite ({@link #finitePair}). */
+    static float half112(short h, boolean finite) {
+        if (!finite) {
             return Float.float16ToFloat(h) * 0x1p-112f;
         }
         // (h << 13) puts exponent and mantissa at bits 13..27 and the sign-extended sign at 28..31; the mask
         // keeps bits 13..27 and 31.
         return Float.intBitsToFloat((h << 13) & 0x8FFFE000);
+    }
+
+    /**
+     * Whether neither fp16 of a little-endian pair (d and m of a Q4_1/Q5_1 block) is inf or NaN: adding 1 to an
+     * all-ones exponent carries into the half's sign bit, one test for both halves.
+     */
+    static boolean finitePair(int pair) {
+        return (((pair & 0x7C007C00) + 0x04000400) & 0x80008000) == 0;
     }
 
     /** The fp16 {@code h}, exact: {@link #half112} rescaled. */

@@ -207,6 +207,40 @@ class DotQ8Test {
         checkAgainstGgml(tensor, bytes, a);
     }
 
+    /**
+     * Inf and NaN scales (corrupt files) are not silently turned into finite numbers by the fast fp16 decoding:
+     * wherever ggml's formula gives a non-finite result, so do dotQ8, matmulQ8 and the float dot.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("q8Types")
+    void nonFiniteScalesStayNonFinite(GgmlType type) {
+        int[] halves = {0x7C00, 0xFC00, 0x7E00, 0x7C01};
+        int cols = 64;
+        int rowBytes = (int) type.bytesFor(cols);
+        SplittableRandom random = new SplittableRandom(11 + type.ordinal());
+        byte[] bytes = TestQuantizer.quantize(type, gaussian(halves.length * 2 * cols, random, 1.0));
+        for (int r = 0; r < 2 * halves.length; r++) {
+            // Row 2k: the scale d of block 1 is non-finite; row 2k+1: the min m (or d again) of block 0.
+            int block = r * rowBytes + (r % 2 == 0 ? type.blockBytes() : 0);
+            int field = r % 2 == 1 && hasMin(type) ? 2 : 0;
+            TestQuantizer.putShort(bytes, block + field, (short) halves[r / 2]);
+        }
+        WeightTensor tensor = WeightTensor.of("nonfinite." + type, type, cols, 2L * halves.length,
+                TestQuantizer.segment(bytes));
+        Q8Activations a = new Q8Activations(cols);
+        float[] x = gaussian(cols, random, 1.0);
+        a.quantize(x, 0, cols);
+        float[] out = new float[2 * halves.length];
+        tensor.matmulQ8(a, out, 0, out.length);
+        for (int r = 0; r < out.length; r++) {
+            double reference = ggmlDot(type, bytes, (long) r * rowBytes, cols, a)[0];
+            assertThat(Double.isFinite(reference)).as("reference row %d", r).isFalse();
+            assertThat(tensor.dotQ8(r, a)).as("dotQ8 row %d", r).isNotFinite();
+            assertThat(out[r]).as("matmulQ8 row %d", r).isNotFinite();
+            assertThat(tensor.dot(r, x, 0)).as("dot row %d", r).isNotFinite();
+        }
+    }
+
     static Stream<Arguments> batchCases() {
         List<Arguments> cases = new ArrayList<>();
         for (GgmlType type : Q8_TYPES) {
