@@ -1,0 +1,78 @@
+package io.kvsqueeze.engine.tensor;
+
+import static io.kvsqueeze.engine.tensor.Simd.F;
+import static io.kvsqueeze.engine.tensor.Simd.FLOAT_LE;
+import static io.kvsqueeze.engine.tensor.Simd.F_LANES;
+import static io.kvsqueeze.engine.tensor.Simd.LE;
+
+import java.lang.foreign.MemorySegment;
+
+import io.kvsqueeze.engine.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** F32 weights: 4 bytes per element. */
+public final class F32Tensor extends WeightTensor {
+    F32Tensor(String name, int cols, long rows, MemorySegment data) {
+        super(name, GgmlType.F32, cols, rows, data);
+    }
+
+    @Override
+    public void dequantizeRow(long row, float[] out, int outOffset) {
+        long base = rowOffset(row);
+        MemorySegment.copy(data, FLOAT_LE, base, out, outOffset, cols);
+    }
+
+    @Override
+    public float dotScalar(long row, float[] x, int xOffset) {
+        long base = rowOffset(row);
+        checkX(x, xOffset);
+        MemorySegment data = this.data;
+        float sum = 0f;
+        for (int i = 0; i < cols; i++) {
+            sum += data.get(FLOAT_LE, base + 4L * i) * x[xOffset + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(long row, float[] x, int xOffset) {
+        long base = rowOffset(row);
+        checkX(x, xOffset);
+        MemorySegment data = this.data;
+        int cols = this.cols;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = cols - 4 * F_LANES; i <= upper; i += 4 * F_LANES) {
+            long o = base + 4L * i;
+            acc0 = FloatVector.fromMemorySegment(F, data, o, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, data, o + 4L * F_LANES, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + F_LANES), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, data, o + 8L * F_LANES, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + 2 * F_LANES), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, data, o + 12L * F_LANES, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i + 3 * F_LANES), acc3);
+        }
+        for (int upper = cols - F_LANES; i <= upper; i += F_LANES) {
+            acc0 = FloatVector.fromMemorySegment(F, data, base + 4L * i, LE)
+                    .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            sum += data.get(FLOAT_LE, base + 4L * i) * x[xOffset + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void matmul(float[] x, float[] out, int rowStart, int rowEnd) {
+        checkRange(rowStart, rowEnd, out.length);
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[r] = dot(r, x, 0);
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package io.kvsqueeze.engine.tensor;
+
+import static io.kvsqueeze.engine.tensor.Simd.F;
+import static io.kvsqueeze.engine.tensor.Simd.F_LANES;
+import static io.kvsqueeze.engine.tensor.Simd.HALF_F_PARTS;
+import static io.kvsqueeze.engine.tensor.Simd.S;
+import static io.kvsqueeze.engine.tensor.Simd.SHORT_LE;
+import static io.kvsqueeze.engine.tensor.Simd.S_LANES;
+import static io.kvsqueeze.engine.tensor.Simd.S_PARTS;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+import io.kvsqueeze.engine.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0 weights: blocks of 32 as {@code fp16 d, u8 qs[16]} (18 bytes); byte j holds element j in its low
+ * nibble and element j+16 in its high nibble, {@code x = (q - 8)·d}.
+ * Integer path against Q8_0 activations: {@code Σ_blocks (d·d8)·Σ (q-8)·q8}.
+ */
+public final class Q4_0Tensor extends WeightTensor {
+    private static final int BLOCK_BYTES = 18;
+
+    Q4_0Tensor(String name, int cols, long rows, MemorySegment data) {
+        super(name, GgmlType.Q4_0, cols, rows, data);
+    }
+
+    @Override
+    public void dequantizeRow(long row, float[] out, int outOffset) {
+        long base = rowOffset(row);
+        Objects.checkFromIndexSize(outOffset, cols, out.length);
+        MemorySegment data = this.data;
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * BLOCK_BYTES;
+            float d = Simd.f16(data, off);
+            int o = outOffset + b * 32;
+            for (int j = 0; j < 16; j++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                out[o + j] = ((packed & 0x0F) - 8) * d;
+                out[o + j + 16] = ((packed >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    public float dotScalar(long row, float[] x, int xOffset) {
+        long base = rowOffset(row);
+        checkX(x, xOffset);
+        MemorySegment data = this.data;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * BLOCK_BYTES;
+            float d = Simd.f16(data, off);
+            int o = xOffset + b * 32;
+            for (int j = 0; j < 16; j++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                sum += ((packed & 0x0F) - 8) * d * x[o + j];
+                sum += ((packed >>> 4) - 8) * d * x[o + j + 16];
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(long row, float[] x, int xOffset) {
+        long base = rowOffset(row);
+        checkX(x, xOffset);
+        MemorySegment data = this.data;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long off = base + (long) b * BLOCK_BYTES;
+            int xi = xOffset + b * 32;
+            acc0 = blockDot(data, off, x, xi, acc0);
+            acc1 = blockDot(data, off + BLOCK_BYTES, x, xi + 32, acc1);
+        }
+        if (b < blocks) {
+            acc0 = blockDot(data, base + (long) b * BLOCK_BYTES, x, xOffset + b * 32, acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** acc + d · Σ_j (q[j]-8)·x[xi+j] for the block at {@code off}. */
+    private static FloatVector blockDot(MemorySegment data, long off, float[] x, int xi, FloatVector acc) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int p = 0; p < HALF_F_PARTS; p++) {
+            IntVector q = Simd.ubytesAsInts(data, off + 2, p);
+            int xo = xi + p * F_LANES;
+            sum = Simd.toFloats(q.and(0x0F).sub(8)).fma(FloatVector.fromArray(F, x, xo), sum);
+            sum = Simd.toFloats(q.lanewise(VectorOperators.LSHR, 4).sub(8))
+                    .fma(FloatVector.fromArray(F, x, xo + 16), sum);
+        }
+        return sum.fma(FloatVector.broadcast(F, Simd.half(data.get(SHORT_LE, off))), acc);
+    }
+
+    @Override
+    public void matmul(float[] x, float[] out, int rowStart, int rowEnd) {
+        checkRange(rowStart, rowEnd, out.length);
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[r] = dot(r, x, 0);
+        }
+    }
+
+    // ---- int8 activations ------------------------------------------------------------------------------
+
+    @Override
+    public boolean supportsQ8() {
+        return true;
+    }
+
+    @Override
+    public float dotQ8(long row, Q8Activations a) {
+        checkQ8(a);
+        return dotQ8At(rowOffset(row), a);
+    }
+
+    private float dotQ8At(long base, Q8Activations a) {
+        MemorySegment data = this.data;
+        short[] q = a.q16;
+        float[] d8 = a.d112;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long off0 = base + (long) b * BLOCK_BYTES;
+            long off1 = off0 + BLOCK_BYTES;
+            float scale0 = Simd.half112(data.get(SHORT_LE, off0)) * d8[b];
+            float scale1 = Simd.half112(data.get(SHORT_LE, off1)) * d8[b + 1];
+            acc0 = blockQ8(data, off0, q, b * 32, scale0, acc0);
+            acc1 = blockQ8(data, off1, q, b * 32 + 32, scale1, acc1);
+        }
+        if (b < blocks) {
+            long off = base + (long) b * BLOCK_BYTES;
+            acc0 = blockQ8(data, off, q, b * 32, Simd.half112(data.get(SHORT_LE, off)) * d8[b], acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** acc + scale · Σ_j (q[j]-8)·q8[qi+j] for the block at {@code off}; scale = d·d8. */
+    private static FloatVector blockQ8(MemorySegment data, long off, short[] q, int qi, float scale,
+                                       FloatVector acc) {
+        FloatVector scaleV = FloatVector.broadcast(F, scale);
+        for (int h = 0; h < S_PARTS; h++) {
+            int qo = qi + h * S_LANES;
+            ShortVector w = Simd.ubytesAsShorts(data, off + 2, h);
+            ShortVector p = Simd.mulAdd(lo(w), ShortVector.fromArray(S, q, qo),
+                    hi(w), ShortVector.fromArray(S, q, qo + 16));
+            acc = Simd.fmaShorts(p, scaleV, acc);
+        }
+        return acc;
+    }
+
+    /** Elements j: low nibbles minus 8 (8·127·2 fits a short). */
+    private static ShortVector lo(ShortVector packed) {
+        return packed.and(Simd.LOW_NIBBLE).sub(Simd.EIGHT);
+    }
+
+    /** Elements j+16: high nibbles minus 8. */
+    private static ShortVector hi(ShortVector packed) {
+        return packed.lanewise(VectorOperators.LSHR, 4).sub(Simd.EIGHT);
+    }
+
+    @Override
+    public void matmulQ8(Q8Activations a, float[] out, int rowStart, int rowEnd) {
+        checkQ8(a);
+        checkRange(rowStart, rowEnd, out.length);
+        int r = rowStart;
+        for (; r + 2 <= rowEnd; r += 2) {
+            rows2(a, out, r);
+        }
+        if (r < rowEnd) {
+            out[r] = dotQ8At(r * rowBytes, a);
+        }
+    }
+
+    /** out[r], out[r+1] for one token; each block's activation vectors are loaded once for both rows. */
+    private void rows2(Q8Activations a, float[] out, int r) {
+        MemorySegment data = this.data;
+        long o0 = r * rowBytes;
+        long o1 = o0 + rowBytes;
+        short[] q = a.q16;
+        float[] d8 = a.d112;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long bo = (long) b * BLOCK_BYTES;
+            float db = d8[b];
+            FloatVector scale0 = FloatVector.broadcast(F, Simd.half112(data.get(SHORT_LE, o0 + bo)) * db);
+            FloatVector scale1 = FloatVector.broadcast(F, Simd.half112(data.get(SHORT_LE, o1 + bo)) * db);
+            for (int h = 0; h < S_PARTS; h++) {
+                int qo = b * 32 + h * S_LANES;
+                ShortVector a0 = ShortVector.fromArray(S, q, qo);
+                ShortVector a1 = ShortVector.fromArray(S, q, qo + 16);
+                ShortVector w0 = Simd.ubytesAsShorts(data, o0 + bo + 2, h);
+                ShortVector w1 = Simd.ubytesAsShorts(data, o1 + bo + 2, h);
+                acc0 = Simd.fmaShorts(Simd.mulAdd(lo(w0), a0, hi(w0), a1), scale0, acc0);
+                acc1 = Simd.fmaShorts(Simd.mulAdd(lo(w1), a0, hi(w1), a1), scale1, acc1);
+            }
+        }
+        out[r] = acc0.reduceLanes(VectorOperators.ADD);
+        out[r + 1] = acc1.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void matmulQ8Batch(Q8Activations[] a, int tokens, float[][] out, int rowStart, int rowEnd) {
+        checkBatch(a, tokens, out, rowStart, rowEnd);
+        int r = rowStart;
+        for (; r + 2 <= rowEnd; r += 2) {
+            // The two rows (2 x rowBytes) stay in L1 while every token pair streams past them.
+            int t = 0;
+            for (; t + 2 <= tokens; t += 2) {
+                tile2x2(a[t], a[t + 1], out[t], out[t + 1], r);
+            }
+            if (t < tokens) {
+                rows2(a[t], out[t], r);
+            }
+        }
+        if (r < rowEnd) {
+            long base = r * rowBytes;
+            for (int t = 0; t < tokens; t++) {
+                out[t][r] = dotQ8At(base, a[t]);
+            }
+        }
+    }
+
+    /** Rows r, r+1 × two tokens: each weight block is decoded once for both tokens. */
+    private void tile2x2(Q8Activations x0, Q8Activations x1, float[] out0, float[] out1, int r) {
+        MemorySegment data = this.data;
+        long o0 = r * rowBytes;
+        long o1 = o0 + rowBytes;
+        short[] q0 = x0.q16;
+        short[] q1 = x1.q16;
+        float[] d80 = x0.d112;
+        float[] d81 = x1.d112;
+        FloatVector acc00 = FloatVector.zero(F);
+        FloatVector acc10 = FloatVector.zero(F);
+        FloatVector acc01 = FloatVector.zero(F);
+        FloatVector acc11 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long bo = (long) b * BLOCK_BYTES;
+            float d0 = Simd.half112(data.get(SHORT_LE, o0 + bo));
+            float d1 = Simd.half112(data.get(SHORT_LE, o1 + bo));
+            float db0 = d80[b];
+            float db1 = d81[b];
+            for (int h = 0; h < S_PARTS; h++) {
+                int qo = b * 32 + h * S_LANES;
+                ShortVector w0 = Simd.ubytesAsShorts(data, o0 + bo + 2, h);
+                ShortVector w1 = Simd.ubytesAsShorts(data, o1 + bo + 2, h);
+                ShortVector lo0 = lo(w0);
+                ShortVector hi0 = hi(w0);
+                ShortVector lo1 = lo(w1);
+                ShortVector hi1 = hi(w1);
+                ShortVector a00 = ShortVector.fromArray(S, q0, qo);
+                ShortVector a10 = ShortVector.fromArray(S, q0, qo + 16);
+                ShortVector a01 = ShortVector.fromArray(S, q1, qo);
+                ShortVector a11 = ShortVector.fromArray(S, q1, qo + 16);
+                acc00 = Simd.fmaShorts(Simd.mulAdd(lo0, a00, hi0, a10), FloatVector.broadcast(F, d0 * db0), acc00);
+                acc10 = Simd.fmaShorts(Simd.mulAdd(lo1, a00, hi1, a10), FloatVector.broadcast(F, d1 * db0), acc10);
+                acc01 = Simd.fmaShorts(Simd.mulAdd(lo0, a01, hi0, a11), FloatVector.broadcast(F, d0 * db1), acc01);
+                acc11 = Simd.fmaShorts(Simd.mulAdd(lo1, a01, hi1, a11), FloatVector.broadcast(F, d1 * db1), acc11);
+            }
+        }
+        out0[r] = acc00.reduceLanes(VectorOperators.ADD);
+        out0[r + 1] = acc10.reduceLanes(VectorOperators.ADD);
+        out1[r] = acc01.reduceLanes(VectorOperators.ADD);
+        out1[r + 1] = acc11.reduceLanes(VectorOperators.ADD);
+    }
+}
