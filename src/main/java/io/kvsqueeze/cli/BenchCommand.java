@@ -1,12 +1,122 @@
 package io.kvsqueeze.cli;
 
+import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.generate.Sequence;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.json.JsonMapper;
 
-// Skeleton so the command tree compiles while the subcommand is being written.
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "(being written)")
-final class BenchCommand implements Runnable {
+/**
+ * Prefill and decode speed, measured like llama-bench: random prompt tokens, a warm-up run first, then
+ * repetitions of a prompt of N tokens followed by M greedy decode steps that ignore end-of-generation.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode tokens/s and the effective weight bandwidth.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "128",
+            description = "prompt length (default: ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", paramLabel = "M", defaultValue = "64",
+            description = "decode steps after the prompt (default: ${DEFAULT-VALUE})")
+    int genTokens;
+
+    @Option(names = "--repetitions", paramLabel = "R", defaultValue = "3",
+            description = "measured runs after the warm-up (default: ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = "--json", description = "print one JSON object")
+    boolean json;
+
     @Override
-    public void run() {
-        throw new IllegalStateException("bench is not available in this build yet");
+    public Integer call() {
+        if (promptTokens < 1 || genTokens < 1 || repetitions < 1) {
+            throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be at least 1");
+        }
+        modelOptions.context = Math.max(modelOptions.context, promptTokens + genTokens);
+        long loadStart = System.nanoTime();
+        try (InferenceEngine engine = modelOptions.load()) {
+            Sequence sequence = engine.newSequence();
+            int vocab = engine.model().config().vocabSize();
+            int[] prompt = new SplittableRandom(42).ints(promptTokens, 0, vocab).toArray();
+            // Warm-up: lets the JIT compile the kernels before anything is timed (part of "load").
+            run(sequence, prompt, Math.min(genTokens, 16));
+            double loadMillis = (System.nanoTime() - loadStart) / 1e6;
+
+            List<double[]> runs = new ArrayList<>();
+            for (int r = 0; r < repetitions; r++) {
+                runs.add(run(sequence, prompt, genTokens));
+            }
+            double prefill = mean(runs, 0);
+            double decode = mean(runs, 1);
+            double bytesPerToken = engine.model().weightBytesPerToken();
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("model", modelOptions.modelPath().toString());
+            result.put("threads", engine.options().threads());
+            result.put("prompt_tokens", promptTokens);
+            result.put("gen_tokens", genTokens);
+            result.put("repetitions", repetitions);
+            result.put("load_ms", round(loadMillis));
+            result.put("prefill_tokens_per_s", round(prefill));
+            result.put("prefill_tokens_per_s_sd", round(stddev(runs, 0, prefill)));
+            result.put("decode_tokens_per_s", round(decode));
+            result.put("decode_tokens_per_s_sd", round(stddev(runs, 1, decode)));
+            result.put("weight_bytes_per_token", (long) bytesPerToken);
+            result.put("decode_effective_gb_per_s", round(bytesPerToken * decode / 1e9));
+            if (json) {
+                System.out.println(JsonMapper.builder().build().writeValueAsString(result));
+            } else {
+                System.out.printf("model    %s (%d threads)%n", result.get("model"), engine.options().threads());
+                System.out.printf("load     %.1f ms (mmap, tokenizer, JIT warm-up)%n", loadMillis);
+                System.out.printf("prefill  %.1f ± %.1f tokens/s (pp%d)%n", prefill, result.get("prefill_tokens_per_s_sd"), promptTokens);
+                System.out.printf("decode   %.1f ± %.1f tokens/s (tg%d)%n", decode, result.get("decode_tokens_per_s_sd"), genTokens);
+                System.out.printf("weights  %.1f MB per token -> %.2f GB/s effective%n", bytesPerToken / 1e6,
+                        bytesPerToken * decode / 1e9);
+            }
+        }
+        return 0;
+    }
+
+    /** One prompt then {@code steps} greedy decode steps; returns {prefill tokens/s, decode tokens/s}. */
+    private static double[] run(Sequence sequence, int[] prompt, int steps) {
+        sequence.reset();
+        long start = System.nanoTime();
+        float[] logits = sequence.prefill(prompt);
+        long prefillNanos = System.nanoTime() - start;
+        int vocab = logits.length;
+        start = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            logits = sequence.append(VectorOps.argmax(logits, vocab));
+        }
+        long decodeNanos = System.nanoTime() - start;
+        return new double[] {prompt.length / (prefillNanos / 1e9), steps / (decodeNanos / 1e9)};
+    }
+
+    private static double mean(List<double[]> runs, int column) {
+        return runs.stream().mapToDouble(r -> r[column]).average().orElse(0);
+    }
+
+    private static double stddev(List<double[]> runs, int column, double mean) {
+        if (runs.size() < 2) {
+            return 0;
+        }
+        double sum = runs.stream().mapToDouble(r -> (r[column] - mean) * (r[column] - mean)).sum();
+        return Math.sqrt(sum / (runs.size() - 1));
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 100) / 100.0;
     }
 }

@@ -3,9 +3,9 @@ package io.kvsqueeze.engine.tensor;
 import java.util.Objects;
 
 /**
- * One activation vector quantized to int8 in 32-element blocks, as ggml's {@code quantize_row_q8_0_ref} /
- * {@code quantize_row_q8_1_ref} do it: per block {@code amax = max|x|}, {@code d = amax / 127},
- * {@code q = roundf(x * (1/d))} (ties away from zero), the scale stored as fp16 and, for the Q8_1 view,
+ * One activation vector quantized to int8 in 32-element blocks, as ggml's x86 {@code quantize_row_q8_0} /
+ * {@code quantize_row_q8_1} do it: per block {@code amax = max|x|}, {@code d = amax / 127},
+ * {@code q = rint(x * (127/amax))} (ties to even), the scale stored as fp16 and, for the Q8_1 view,
  * {@code s = fp16(d * Σq)} with the unrounded {@code d}. One instance serves both views: Q4_0, Q5_0 and Q8_0
  * weights read {@code d} (block_q8_0), Q4_1 and Q5_1 also read {@code s} (block_q8_1).
  *
@@ -60,11 +60,13 @@ public final class Q8Activations {
                 amax = amax > a ? amax : a;
             }
             float scale = amax / 127f;
-            float inverse = scale != 0f ? 1f / scale : 0f;
+            // ggml's x86 quantize_row_q8_0/q8_1 (what llama.cpp runs on this hardware) multiply by 127 / amax and
+            // round half to even; the portable C reference uses 1 / d and rounds half away from zero.
+            float inverse = amax != 0f ? 127f / amax : 0f;
             int sum = 0;
             int out = b * BLOCK;
             for (int j = 0; j < BLOCK; j++) {
-                int q = Simd.roundHalfAway(x[base + j] * inverse);
+                int q = (int) Math.rint(x[base + j] * inverse);
                 qs[out + j] = (byte) q;
                 q16[out + j] = (short) q;
                 sum += q;

@@ -194,10 +194,4 @@ final class Simd {
         IntVector h = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
-
-    /** ggml's {@code roundf}: to nearest, ties away from zero. */
-    static int roundHalfAway(float v) {
-        double r = Math.floor(Math.abs((double) v) + 0.5);
-        return (int) Math.copySign(r, v);
-    }
 }

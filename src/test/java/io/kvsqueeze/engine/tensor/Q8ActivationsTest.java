@@ -8,13 +8,13 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
-/** Activation quantization as ggml's quantize_row_q8_0_ref / quantize_row_q8_1_ref. */
+/** Activation quantization as ggml's x86 quantize_row_q8_0 / quantize_row_q8_1. */
 class Q8ActivationsTest {
 
     @Test
     void handComputedBlocks() {
         float[] x = new float[96];
-        // Block 0: amax 127 so d = 1 and x·(1/d) = x; roundf sends ties away from zero.
+        // Block 0: amax 127 so d = 1 and x·(127/amax) = x; ties round to even (_mm256_round_ps, nearest).
         float[] block0 = {127f, -63.5f, 2.5f, -2.5f, 0.5f, -0.5f, 1.49f, -0.2f};
         System.arraycopy(block0, 0, x, 0, block0.length);
         // Block 1 stays all zero: d = 0, every quant 0, s = 0.
@@ -28,12 +28,12 @@ class Q8ActivationsTest {
         assertThat(a.length()).isEqualTo(96);
         assertThat(a.blocks()).isEqualTo(3);
         assertThat(a.capacity()).isEqualTo(128);
-        byte[] expected0 = {127, -64, 3, -3, 1, -1, 1, 0};
+        byte[] expected0 = {127, -64, 2, -2, 0, 0, 1, 0};
         for (int j = 0; j < expected0.length; j++) {
             assertThat(a.quant(j)).as("quant %d", j).isEqualTo(expected0[j]);
         }
         assertThat(a.scale(0)).isEqualTo(1.0f);
-        // Σq = 127 - 64 + 3 - 3 + 1 - 1 + 1 = 64; s = fp16(64·1) = 64.
+        // Σq = 127 - 64 + 2 - 2 + 0 - 0 + 1 = 64; s = fp16(64·1) = 64.
         assertThat(a.sum(0)).isEqualTo(64.0f);
 
         for (int j = 32; j < 64; j++) {

@@ -1,0 +1,92 @@
+package io.kvsqueeze.engine;
+
+import io.kvsqueeze.engine.chat.ChatTemplate;
+import io.kvsqueeze.engine.cpu.ThreadPool;
+import io.kvsqueeze.engine.generate.Sequence;
+import io.kvsqueeze.engine.kv.DenseKvCache;
+import io.kvsqueeze.engine.model.ForwardPass;
+import io.kvsqueeze.engine.model.LlamaConfig;
+import io.kvsqueeze.engine.model.LlamaModel;
+import io.kvsqueeze.engine.model.Rope;
+import io.kvsqueeze.engine.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A model ready to generate on the CPU: weights, tokenizer, chat template, RoPE tables and the thread team.
+ * Sequences created here share all of that and own their KV caches; they run one at a time.
+ */
+public final class InferenceEngine implements AutoCloseable {
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final EngineOptions options;
+    private final ThreadPool pool;
+    private final Rope rope;
+    private final long loadNanos;
+
+    private InferenceEngine(LlamaModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
+                            EngineOptions options, long loadNanos) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.options = options;
+        this.pool = new ThreadPool(options.threads());
+        LlamaConfig config = model.config();
+        this.rope = new Rope(config.headDim(), options.contextLength(), config.ropeTheta(), config.ropeScale(),
+                model.weights().ropeFreqFactors(), config.ropeNeox());
+        this.loadNanos = loadNanos;
+    }
+
+    public static InferenceEngine load(Path modelPath, EngineOptions options) {
+        if (!Files.isRegularFile(modelPath)) {
+            throw new IllegalArgumentException("model file not found: " + modelPath
+                    + " (run `./kvsqueeze model fetch` for the default model, or pass --model PATH)");
+        }
+        long start = System.nanoTime();
+        LlamaModel model = LlamaModel.load(modelPath);
+        try {
+            Tokenizer tokenizer = Tokenizer.fromGguf(model.file().metadata());
+            ChatTemplate template = ChatTemplate.fromGguf(model.file().metadata(), tokenizer);
+            return new InferenceEngine(model, tokenizer, template, options, System.nanoTime() - start);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** A new, empty sequence with its own KV cache of {@code contextLength} tokens per head. */
+    public Sequence newSequence() {
+        LlamaConfig config = model.config();
+        DenseKvCache cache = new DenseKvCache(config.layers(), config.kvHeads(), config.headDim(),
+                options.contextLength());
+        return new Sequence(new ForwardPass(model, cache, pool, rope, options.batchSize()));
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    public EngineOptions options() {
+        return options;
+    }
+
+    /** Time spent opening, mapping and validating the model and building its tokenizer. */
+    public long loadNanos() {
+        return loadNanos;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        model.close();
+    }
+}

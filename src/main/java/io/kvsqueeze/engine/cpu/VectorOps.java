@@ -1,0 +1,112 @@
+package io.kvsqueeze.engine.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Small float-array kernels of the forward pass, on the Vector API where the loop is long enough to matter. */
+public final class VectorOps {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private VectorOps() {
+    }
+
+    public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (int upper = F.loopBound(length); i < upper; i += F.length()) {
+            acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            sum += a[aOffset + i] * b[bOffset + i];
+        }
+        return sum;
+    }
+
+    /** y += alpha * x. */
+    public static void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int length) {
+        int i = 0;
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        for (int upper = F.loopBound(length); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, x, xOffset + i).fma(a, FloatVector.fromArray(F, y, yOffset + i))
+                    .intoArray(y, yOffset + i);
+        }
+        for (; i < length; i++) {
+            y[yOffset + i] += alpha * x[xOffset + i];
+        }
+    }
+
+    /** y += x. */
+    public static void add(float[] x, int xOffset, float[] y, int yOffset, int length) {
+        int i = 0;
+        for (int upper = F.loopBound(length); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, x, xOffset + i).add(FloatVector.fromArray(F, y, yOffset + i))
+                    .intoArray(y, yOffset + i);
+        }
+        for (; i < length; i++) {
+            y[yOffset + i] += x[xOffset + i];
+        }
+    }
+
+    /**
+     * out = x / rms(x) * weight, in ggml's arithmetic (squares summed in double, the mean and the scale in
+     * float), so that the result does not depend on the vector width and matches llama.cpp's.
+     */
+    public static void rmsNorm(float[] out, int outOffset, float[] x, int xOffset, float[] weight, int length,
+                               float eps) {
+        double sumOfSquares = 0;
+        for (int i = 0; i < length; i++) {
+            float v = x[xOffset + i];
+            sumOfSquares += v * v;
+        }
+        float mean = (float) (sumOfSquares / length);
+        float scale = 1f / (float) Math.sqrt(mean + eps);
+        for (int i = 0; i < length; i++) {
+            out[outOffset + i] = x[xOffset + i] * scale * weight[i];
+        }
+    }
+
+    /** gate = silu(gate) * up, elementwise over [from, to). */
+    public static void swiGlu(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** In-place softmax of x[offset, offset+length) with the maximum subtracted first and the sum in double. */
+    public static void softmax(float[] x, int offset, int length) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < length; i++) {
+            max = Math.max(max, x[offset + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < length; i++) {
+            float e = (float) Math.exp(x[offset + i] - max);
+            x[offset + i] = e;
+            sum += e;
+        }
+        float inverse = (float) (1.0 / sum);
+        for (int i = 0; i < length; i++) {
+            x[offset + i] *= inverse;
+        }
+    }
+
+    /** Rounds x[offset, offset+length) to the nearest half-precision values, in place. */
+    public static void roundToHalf(float[] x, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        }
+    }
+
+    public static int argmax(float[] x, int length) {
+        int best = 0;
+        for (int i = 1; i < length; i++) {
+            if (x[i] > x[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

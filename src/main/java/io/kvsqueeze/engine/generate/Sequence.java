@@ -1,0 +1,91 @@
+package io.kvsqueeze.engine.generate;
+
+import io.kvsqueeze.engine.model.ForwardPass;
+
+/**
+ * One token sequence and its KV cache. Feeding a prompt reuses the longest prefix already in the cache, so a
+ * chat that grows turn by turn only computes the new tokens. Not thread-safe: one caller at a time.
+ */
+public final class Sequence {
+    private final ForwardPass pass;
+    private final int[] tokens;
+    private int length;
+
+    public Sequence(ForwardPass pass) {
+        this.pass = pass;
+        this.tokens = new int[pass.cache().capacity()];
+    }
+
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return tokens.length;
+    }
+
+    public int[] tokens() {
+        return tokens;
+    }
+
+    public ForwardPass forwardPass() {
+        return pass;
+    }
+
+    /**
+     * Makes the sequence equal to {@code prompt} and returns the logits after its last token. Tokens shared
+     * with what is already cached are not recomputed (the last prompt token always is, for its logits).
+     */
+    public float[] prefill(int[] prompt) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty");
+        }
+        if (prompt.length > tokens.length) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length
+                    + " tokens but the context holds " + tokens.length);
+        }
+        int common = reusablePrefix(prompt);
+        pass.cache().truncate(common);
+        length = common;
+        float[] logits = null;
+        int batch = pass.batchCapacity();
+        for (int from = common; from < prompt.length; from += batch) {
+            int count = Math.min(batch, prompt.length - from);
+            boolean last = from + count == prompt.length;
+            logits = pass.forward(prompt, from, count, from, last);
+        }
+        System.arraycopy(prompt, common, tokens, common, prompt.length - common);
+        length = prompt.length;
+        return logits;
+    }
+
+    /**
+     * How many leading tokens of {@code prompt} are already cached and would not be recomputed by
+     * {@link #prefill}: the common prefix, short of the prompt's last token.
+     */
+    public int reusablePrefix(int[] prompt) {
+        int limit = Math.min(length, prompt.length - 1);
+        int common = 0;
+        while (common < limit && tokens[common] == prompt[common]) {
+            common++;
+        }
+        return common;
+    }
+
+    /** Appends one generated token and returns the logits that follow it. */
+    public float[] append(int token) {
+        if (length == tokens.length) {
+            throw new IllegalStateException("the context of " + tokens.length + " tokens is full");
+        }
+        tokens[length] = token;
+        float[] logits = pass.forward(tokens, length, 1, length, true);
+        length++;
+        return logits;
+    }
+
+    /** Forgets everything (the next prefill starts from an empty cache). */
+    public void reset() {
+        pass.cache().truncate(0);
+        length = 0;
+    }
+}

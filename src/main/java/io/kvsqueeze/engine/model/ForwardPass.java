@@ -1,0 +1,275 @@
+package io.kvsqueeze.engine.model;
+
+import io.kvsqueeze.engine.cpu.ThreadPool;
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.kv.KvCache;
+import io.kvsqueeze.engine.tensor.Q8Activations;
+import io.kvsqueeze.engine.tensor.WeightTensor;
+import java.util.Arrays;
+
+/**
+ * The transformer forward pass of one sequence, over a batch of consecutive tokens: the whole prompt chunk by
+ * chunk (prefill), or one token (decode). It reads top-down like llama2.c: embed, then per layer attention and
+ * SwiGLU feed-forward with RMSNorm and residuals, then the final norm and the logits of the last token.
+ *
+ * <p>All buffers are allocated once, here, for {@code batchCapacity} tokens; the token loop allocates nothing.
+ * Matrix products run on the {@link ThreadPool}, each member taking a contiguous share of the output rows;
+ * the small vector work (norms, RoPE, residuals) runs on the calling thread. Activations are quantized to 8
+ * bits once per matrix input so the quantized weights are multiplied with integer dot products, as ggml does.
+ */
+public final class ForwardPass {
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final KvCache cache;
+    private final ThreadPool pool;
+    private final Rope rope;
+    private final int batchCapacity;
+    private final float attentionScale;
+
+    // Activations of the current batch: [token][features].
+    private final float[][] x;          // residual stream
+    private final float[][] xb;         // normed input of a sub-block
+    private final float[][] q;          // queries (heads * headDim)
+    private final float[][] k;          // keys (kvDim)
+    private final float[][] v;          // values (kvDim)
+    private final float[][] attention;  // attention output (heads * headDim)
+    private final float[][] xb2;        // output of a sub-block before the residual add
+    private final float[][] gate;       // ffn gate, then silu(gate) * up
+    private final float[][] up;         // ffn up
+    private final Q8Activations[] quantizedDim;
+    private final Q8Activations[] quantizedFfn;
+    private final float[][] scores;     // per pool member: attention scores over the cache
+    private final float[] logits;
+
+    // The region being run: set by the caller before each pool.run, read by every member.
+    private int tokens;
+    private int layer;
+    private final int[] positions;
+
+    private final ThreadPool.Task qkvRegion = this::qkv;
+    private final ThreadPool.Task attentionRegion = this::attend;
+    private final ThreadPool.Task outputProjectionRegion = this::outputProjection;
+    private final ThreadPool.Task gateUpRegion = this::gateUp;
+    private final ThreadPool.Task downRegion = this::down;
+    private final ThreadPool.Task logitsRegion = this::logits;
+
+    public ForwardPass(LlamaModel model, KvCache cache, ThreadPool pool, Rope rope, int batchCapacity) {
+        this.config = model.config();
+        this.weights = model.weights();
+        this.cache = cache;
+        this.pool = pool;
+        this.rope = rope;
+        this.batchCapacity = batchCapacity;
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        int qDim = config.heads() * config.headDim();
+        this.x = new float[batchCapacity][config.dim()];
+        this.xb = new float[batchCapacity][config.dim()];
+        this.q = new float[batchCapacity][qDim];
+        this.k = new float[batchCapacity][config.kvDim()];
+        this.v = new float[batchCapacity][config.kvDim()];
+        this.attention = new float[batchCapacity][qDim];
+        this.xb2 = new float[batchCapacity][config.dim()];
+        this.gate = new float[batchCapacity][config.ffnDim()];
+        this.up = new float[batchCapacity][config.ffnDim()];
+        this.quantizedDim = new Q8Activations[batchCapacity];
+        this.quantizedFfn = new Q8Activations[batchCapacity];
+        for (int t = 0; t < batchCapacity; t++) {
+            quantizedDim[t] = new Q8Activations(Math.max(config.dim(), qDim));
+            quantizedFfn[t] = new Q8Activations(config.ffnDim());
+        }
+        this.scores = new float[pool.threads()][cache.capacity()];
+        this.logits = new float[config.vocabSize()];
+        this.positions = new int[batchCapacity];
+    }
+
+    public int batchCapacity() {
+        return batchCapacity;
+    }
+
+    public KvCache cache() {
+        return cache;
+    }
+
+    /**
+     * Runs {@code count} tokens at consecutive positions from {@code startPosition}, appending their keys and
+     * values to the cache. Returns the logits of the last token, or null when {@code computeLogits} is false
+     * (then the last layer stops after writing its keys and values, which is all later tokens need).
+     * The returned array is reused by the next call.
+     */
+    public float[] forward(int[] tokenIds, int from, int count, int startPosition, boolean computeLogits) {
+        if (count < 1 || count > batchCapacity) {
+            throw new IllegalArgumentException("batch of " + count + " tokens, capacity " + batchCapacity);
+        }
+        tokens = count;
+        for (int t = 0; t < count; t++) {
+            int id = tokenIds[from + t];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+            }
+            weights.tokenEmbedding().dequantizeRow(id, x[t], 0);
+            positions[t] = startPosition + t;
+        }
+
+        for (layer = 0; layer < config.layers(); layer++) {
+            LlamaWeights.Layer w = weights.layers()[layer];
+
+            // Attention: norm, Q/K/V projections, RoPE at the tokens' positions, append K/V, attend, project.
+            for (int t = 0; t < count; t++) {
+                VectorOps.rmsNorm(xb[t], 0, x[t], 0, w.attentionNorm(), config.dim(), config.rmsEps());
+                quantizedDim[t].quantize(xb[t], 0, config.dim());
+            }
+            pool.run(qkvRegion);
+            for (int t = 0; t < count; t++) {
+                addBias(q[t], w.bq());
+                addBias(k[t], w.bk());
+                addBias(v[t], w.bv());
+                rope.apply(q[t], 0, config.heads(), positions[t]);
+                rope.apply(k[t], 0, config.kvHeads(), positions[t]);
+                // llama.cpp keeps K and V in half precision and rounds Q (and below, the attention weights)
+                // to it for the products with them: doing the same keeps greedy outputs token-identical.
+                VectorOps.roundToHalf(q[t], 0, q[t].length);
+                VectorOps.roundToHalf(k[t], 0, config.kvDim());
+                VectorOps.roundToHalf(v[t], 0, config.kvDim());
+                for (int h = 0; h < config.kvHeads(); h++) {
+                    cache.append(layer, h, positions[t], k[t], h * config.headDim(), v[t], h * config.headDim());
+                }
+            }
+            if (layer == config.layers() - 1 && !computeLogits) {
+                return null;
+            }
+            pool.run(attentionRegion);
+            for (int t = 0; t < count; t++) {
+                quantizedDim[t].quantize(attention[t], 0, config.heads() * config.headDim());
+            }
+            pool.run(outputProjectionRegion);
+            for (int t = 0; t < count; t++) {
+                VectorOps.add(xb2[t], 0, x[t], 0, config.dim());
+            }
+
+            // Feed-forward: norm, gate and up projections, silu(gate) * up, down projection.
+            for (int t = 0; t < count; t++) {
+                VectorOps.rmsNorm(xb[t], 0, x[t], 0, w.ffnNorm(), config.dim(), config.rmsEps());
+                quantizedDim[t].quantize(xb[t], 0, config.dim());
+            }
+            pool.run(gateUpRegion);
+            for (int t = 0; t < count; t++) {
+                quantizedFfn[t].quantize(gate[t], 0, config.ffnDim());
+            }
+            pool.run(downRegion);
+            for (int t = 0; t < count; t++) {
+                VectorOps.add(xb2[t], 0, x[t], 0, config.dim());
+            }
+        }
+        if (!computeLogits) {
+            return null;
+        }
+        int last = count - 1;
+        VectorOps.rmsNorm(xb[0], 0, x[last], 0, weights.outputNorm(), config.dim(), config.rmsEps());
+        quantizedDim[0].quantize(xb[0], 0, config.dim());
+        pool.run(logitsRegion);
+        return logits;
+    }
+
+    private static void addBias(float[] values, float[] bias) {
+        if (bias != null) {
+            VectorOps.add(bias, 0, values, 0, bias.length);
+        }
+    }
+
+    // ---- parallel regions: member `thread` of `threads` takes its share ----
+
+    private void qkv(int thread, int threads) {
+        LlamaWeights.Layer w = weights.layers()[layer];
+        projectShare(w.wq(), xb, quantizedDim, q, thread, threads);
+        projectShare(w.wk(), xb, quantizedDim, k, thread, threads);
+        projectShare(w.wv(), xb, quantizedDim, v, thread, threads);
+    }
+
+    private void outputProjection(int thread, int threads) {
+        projectShare(weights.layers()[layer].wo(), attention, quantizedDim, xb2, thread, threads);
+    }
+
+    private void gateUp(int thread, int threads) {
+        LlamaWeights.Layer w = weights.layers()[layer];
+        int from = ThreadPool.rangeStart(config.ffnDim(), thread, threads);
+        int to = ThreadPool.rangeStart(config.ffnDim(), thread + 1, threads);
+        project(w.ffnGate(), xb, quantizedDim, gate, from, to);
+        project(w.ffnUp(), xb, quantizedDim, up, from, to);
+        for (int t = 0; t < tokens; t++) {
+            VectorOps.swiGlu(gate[t], up[t], from, to);
+        }
+    }
+
+    private void down(int thread, int threads) {
+        projectShare(weights.layers()[layer].ffnDown(), gate, quantizedFfn, xb2, thread, threads);
+    }
+
+    private void logits(int thread, int threads) {
+        WeightTensor output = weights.output();
+        int rows = config.vocabSize();
+        int from = ThreadPool.rangeStart(rows, thread, threads);
+        int to = ThreadPool.rangeStart(rows, thread + 1, threads);
+        if (output.supportsQ8()) {
+            output.matmulQ8(quantizedDim[0], logits, from, to);
+        } else {
+            output.matmul(xb[0], logits, from, to);
+        }
+    }
+
+    /** Member {@code thread}'s contiguous share of the rows of {@code w}. */
+    private void projectShare(WeightTensor w, float[][] input, Q8Activations[] quantized, float[][] out,
+                              int thread, int threads) {
+        int rows = (int) w.rows();
+        project(w, input, quantized, out, ThreadPool.rangeStart(rows, thread, threads),
+                ThreadPool.rangeStart(rows, thread + 1, threads));
+    }
+
+    /** out[t][from..to) = W[from..to) · input[t] for every token of the batch. */
+    private void project(WeightTensor w, float[][] input, Q8Activations[] quantized, float[][] out,
+                         int from, int to) {
+        if (from >= to) {
+            return;
+        }
+        if (!w.supportsQ8()) {
+            for (int t = 0; t < tokens; t++) {
+                w.matmul(input[t], out[t], from, to);
+            }
+        } else if (tokens == 1) {
+            w.matmulQ8(quantized[0], out[0], from, to);
+        } else {
+            w.matmulQ8Batch(quantized, tokens, out, from, to);
+        }
+    }
+
+    /**
+     * Causal attention of every (token, query head) of the batch over the cache. Token t of the batch sees the
+     * entries that were in the cache before the batch plus the batch's first t + 1 tokens: entries are in
+     * position order, so that is a prefix of each head's list. Query heads share KV heads in groups (GQA).
+     */
+    private void attend(int thread, int threads) {
+        int headDim = config.headDim();
+        int items = tokens * config.heads();
+        int from = ThreadPool.rangeStart(items, thread, threads);
+        int to = ThreadPool.rangeStart(items, thread + 1, threads);
+        float[] score = scores[thread];
+        for (int item = from; item < to; item++) {
+            int t = item / config.heads();
+            int head = item % config.heads();
+            int kvHead = head / config.queriesPerKvHead();
+            int visible = cache.length(layer, kvHead) - tokens + t + 1;
+            float[] keys = cache.keys(layer, kvHead);
+            float[] values = cache.values(layer, kvHead);
+            int queryOffset = head * headDim;
+            for (int i = 0; i < visible; i++) {
+                score[i] = VectorOps.dot(q[t], queryOffset, keys, i * headDim, headDim) * attentionScale;
+            }
+            VectorOps.softmax(score, 0, visible);
+            VectorOps.roundToHalf(score, 0, visible);
+            float[] out = attention[t];
+            Arrays.fill(out, queryOffset, queryOffset + headDim, 0f);
+            for (int i = 0; i < visible; i++) {
+                VectorOps.axpy(score[i], values, i * headDim, out, queryOffset, headDim);
+            }
+        }
+    }
+}
