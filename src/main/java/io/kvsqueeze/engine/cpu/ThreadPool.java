@@ -22,6 +22,7 @@ public final class ThreadPool implements AutoCloseable {
     }
 
     private static final long SPIN_NANOS = 2_000_000L;
+    private static final int SPINS_BEFORE_YIELD = 20_000;
 
     private final int threads;
     private final Thread[] workers;
@@ -71,8 +72,14 @@ public final class ThreadPool implements AutoCloseable {
         } catch (Throwable t) {
             own = t;
         }
-        while (pending.get() != 0) {
-            Thread.onSpinWait();
+        // Spin briefly, then yield: if a worker lost its core to another process, spinning on would only keep it
+        // waiting longer.
+        for (int spins = 0; pending.get() != 0; spins++) {
+            if (spins < SPINS_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
         current = null;
         Throwable workerFailure = failure;
@@ -92,8 +99,11 @@ public final class ThreadPool implements AutoCloseable {
             if (now == seen) {
                 long spinStart = System.nanoTime();
                 while ((now = generation) == seen && !closed) {
-                    if (System.nanoTime() - spinStart > SPIN_NANOS) {
+                    long spinning = System.nanoTime() - spinStart;
+                    if (spinning > SPIN_NANOS) {
                         LockSupport.parkNanos(this, 1_000_000L);
+                    } else if (spinning > SPIN_NANOS / 20) {
+                        Thread.yield();
                     } else {
                         Thread.onSpinWait();
                     }
