@@ -28,12 +28,14 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One-thread matrix-vector kernels over a memory-mapped GGUF-layout matrix: the float-activation path
- * ({@code matmul}) against the int8-activation path ({@code quantize + matmulQ8}), plus the prompt GEMM
- * ({@code matmulQ8Batch}, reported per token). Weight GB/s = {@code rows * rowBytes / (ns per token)}.
+ * ({@code matmulFloat}: {@link WeightTensor#matmul}) against the int8-activation path ({@code matmulQ8}:
+ * {@link Q8Activations#quantize} + {@link WeightTensor#matmulQ8}), the prompt GEMM ({@code matmulQ8Batch},
+ * {@value #BATCH} tokens per call) and the activation quantization alone. Weight GB/s =
+ * {@code rows · rowBytes / ns per token} (1536×576 Q4_1: 552,960 bytes; 49152×576 Q8_0: 30,081,024 bytes).
  *
- * <p>Run: {@code ./mvnw -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt} then
- * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes:$(cat target/cp.txt)
- * org.openjdk.jmh.Main MatmulBenchmark -f 1 -wi 2 -i 3}.
+ * <p>Run: {@code ./mvnw -q -o test-compile org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath
+ * -Dmdep.outputFile=target/cp.txt}, then {@code java --add-modules jdk.incubator.vector
+ * -cp target/test-classes:target/classes:$(cat target/cp.txt) org.openjdk.jmh.Main MatmulBenchmark -f 1 -wi 2 -i 3}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -133,6 +135,12 @@ public class MatmulBenchmark {
         q8.quantize(x, 0, x.length);
         tensor.matmulQ8(q8, out, 0, rows);
         return out;
+    }
+
+    @Benchmark
+    public Q8Activations quantize() {
+        q8.quantize(x, 0, x.length);
+        return q8;
     }
 
     /** {@link #BATCH} tokens per call: divide by BATCH for the per-token time. */
