@@ -74,7 +74,8 @@ Usage: bench/compare-llama-cpp.sh [options]
   --skip-kvsqueeze        measure llama.cpp only
   --json                  print the raw numbers as JSON instead of the Markdown table
   --json-out FILE         also write the raw numbers as JSON to FILE
-  --raw-dir DIR           keep every run's raw output in DIR (default: a temporary folder, removed)
+  --raw-dir DIR           keep every run's raw output in DIR, replacing its *.out, *.err, *.meta.json
+                          (default: a temporary folder, removed at exit)
   --idle-threshold C      cores other processes may use before a run starts (default $IDLE_THRESHOLD)
   --idle-timeout S        seconds to wait for that before measuring anyway; 0 = never wait (default $IDLE_TIMEOUT)
   --max-background C      measure a run again when other processes used more cores than this meanwhile
@@ -141,6 +142,11 @@ for p in "${PROMPT_LIST[@]}"; do positive_int --prompt-tokens "$p"; done
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 read -ra KVS_CMD <<<"$KVSQUEEZE_CMD"
 read -ra KVS_ARGS <<<"$KVSQUEEZE_ARGS"
+((${#KVS_CMD[@]})) || die "--kvsqueeze is empty"
+# kvsqueeze runs from the repository root: make a relative launcher path absolute first.
+if [[ ${KVS_CMD[0]} == */* && ${KVS_CMD[0]} != /* ]]; then
+  KVS_CMD[0]=$PWD/${KVS_CMD[0]}
+fi
 if ((!SKIP_KVSQUEEZE)); then
   command -v "${KVS_CMD[0]}" >/dev/null 2>&1 || [[ -x ${KVS_CMD[0]} ]] \
     || die "kvsqueeze launcher not found: ${KVS_CMD[0]} (build it, pass --kvsqueeze CMD, or --skip-kvsqueeze)"
@@ -272,11 +278,11 @@ measured() {
 
 # ---------------------------------------------------------------------------------- machine facts
 
-CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
-CPU_MODEL=${CPU_MODEL:-$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')}
+CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1 || true)
+CPU_MODEL=${CPU_MODEL:-$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //' || true)}
 CPU_FLAGS=$(grep -m1 '^flags' /proc/cpuinfo || true)
 for f in avx512f avx512_vnni; do
-  [[ $CPU_FLAGS == *" $f"* ]] && CPU_MODEL="$CPU_MODEL, $f"
+  if [[ $CPU_FLAGS == *" $f"* ]]; then CPU_MODEL="$CPU_MODEL, $f"; fi
 done
 JDK=$( (. "$REPO_ROOT/.mvn/select-jdk.sh" && kvsqueeze_select_jdk && "$JAVA_HOME/bin/java" -version) 2>&1 \
   | grep -m1 -iE 'version' || true)
@@ -295,14 +301,16 @@ log "Compiling bench/membw.c and measuring memory bandwidth (1 GiB read, 1 and $
 cc -O2 -march=native -pthread -o "$WORK/membw" "$BENCH_DIR/membw.c" -lm \
   || die "compiling bench/membw.c failed"
 BW_THREADS=(1)
-((THREADS > 1)) && BW_THREADS+=("$THREADS")
+if ((THREADS > 1)); then BW_THREADS+=("$THREADS"); fi
 "${HELPER[@]}" run --prefix "$WORK/membw" "${QUIET_ARGS[@]}" \
   -- "${PIN[@]}" "$WORK/membw" 1024 10 "${BW_THREADS[@]}" || die "membw failed: $(cat "$WORK/membw.err")"
 
 # ------------------------------------------------------------------------------------- the runs
 
 MAX_PROMPT=0
-for p in "${PROMPT_LIST[@]}"; do ((p > MAX_PROMPT)) && MAX_PROMPT=$p; done
+for p in "${PROMPT_LIST[@]}"; do
+  if ((p > MAX_PROMPT)); then MAX_PROMPT=$p; fi
+done
 PROBE_CTX=$((MAX_PROMPT + GEN))
 ((PROBE_CTX >= WARMUP_PROMPT + WARMUP_DECODE)) || PROBE_CTX=$((WARMUP_PROMPT + WARMUP_DECODE))
 
@@ -346,6 +354,6 @@ PROMPTS_JSON=$(IFS=,; echo "[${PROMPT_LIST[*]}]")
   rounds:="$ROUNDS" load_runs_per_round:="$LOAD_RUNS"
 
 REPORT_ARGS=(--work "$WORK" --model "$MODEL" --threads "$THREADS" --prompts "$PROMPTS" --gen "$GEN" --reps "$REPS")
-[[ $OUTPUT == json ]] && REPORT_ARGS+=(--json)
-[[ -n $JSON_OUT ]] && REPORT_ARGS+=(--json-out "$JSON_OUT")
+if [[ $OUTPUT == json ]]; then REPORT_ARGS+=(--json); fi
+if [[ -n $JSON_OUT ]]; then REPORT_ARGS+=(--json-out "$JSON_OUT"); fi
 "${HELPER[@]}" report "${REPORT_ARGS[@]}"
