@@ -4,6 +4,7 @@ import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.cpu.VectorOps;
 import io.kvsqueeze.engine.generate.Sequence;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prefill and decode tokens/s and the effective weight bandwidth.")
 final class BenchCommand implements Callable<Integer> {
+    private static final int WARM_UP_TOKENS = 16;
 
     @Mixin
     ModelOptions modelOptions;
@@ -50,10 +52,15 @@ final class BenchCommand implements Callable<Integer> {
         try (InferenceEngine engine = modelOptions.load()) {
             Sequence sequence = engine.newSequence();
             int vocab = engine.model().config().vocabSize();
+            double openMillis = (System.nanoTime() - loadStart) / 1e6;
             int[] prompt = new SplittableRandom(42).ints(promptTokens, 0, vocab).toArray();
-            // Warm-up: lets the JIT compile the kernels before anything is timed (part of "load").
-            run(sequence, prompt, Math.min(genTokens, 16));
+            // Load ends after the first answer of a small request, like llama.cpp's load probe (16 prompt
+            // tokens + 16 decode steps): the JIT has compiled the kernels by then, at least at a first tier.
+            run(sequence, Arrays.copyOf(prompt, Math.min(promptTokens, WARM_UP_TOKENS)), WARM_UP_TOKENS);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
+            // One unmeasured run at the measured size, as llama-bench does, so the timed runs see the
+            // final compiled code rather than a tier that is about to be replaced.
+            run(sequence, prompt, genTokens);
 
             List<double[]> runs = new ArrayList<>();
             for (int r = 0; r < repetitions; r++) {
@@ -69,17 +76,21 @@ final class BenchCommand implements Callable<Integer> {
             result.put("gen_tokens", genTokens);
             result.put("repetitions", repetitions);
             result.put("load_ms", round(loadMillis));
+            result.put("open_ms", round(openMillis));
             result.put("prefill_tokens_per_s", round(prefill));
             result.put("prefill_tokens_per_s_sd", round(stddev(runs, 0, prefill)));
             result.put("decode_tokens_per_s", round(decode));
             result.put("decode_tokens_per_s_sd", round(stddev(runs, 1, decode)));
+            result.put("prefill_samples", runs.stream().map(r -> round(r[0])).toList());
+            result.put("decode_samples", runs.stream().map(r -> round(r[1])).toList());
             result.put("weight_bytes_per_token", (long) bytesPerToken);
             result.put("decode_effective_gb_per_s", round(bytesPerToken * decode / 1e9));
             if (json) {
                 System.out.println(JsonMapper.builder().build().writeValueAsString(result));
             } else {
                 System.out.printf("model    %s (%d threads)%n", result.get("model"), engine.options().threads());
-                System.out.printf("load     %.1f ms (mmap, tokenizer, JIT warm-up)%n", loadMillis);
+                System.out.printf("load     %.1f ms (open %.1f ms: mmap, tokenizer; then a %d + %d token warm-up)%n",
+                        loadMillis, openMillis, WARM_UP_TOKENS, WARM_UP_TOKENS);
                 System.out.printf("prefill  %.1f ± %.1f tokens/s (pp%d)%n", prefill, result.get("prefill_tokens_per_s_sd"), promptTokens);
                 System.out.printf("decode   %.1f ± %.1f tokens/s (tg%d)%n", decode, result.get("decode_tokens_per_s_sd"), genTokens);
                 System.out.printf("weights  %.1f MB per token -> %.2f GB/s effective%n", bytesPerToken / 1e6,

@@ -19,17 +19,16 @@ import java.nio.file.Path;
 public final class InferenceEngine implements AutoCloseable {
     private final LlamaModel model;
     private final Tokenizer tokenizer;
-    private final ChatTemplate chatTemplate;
+    private ChatTemplate chatTemplate; // built on first use: Jinjava's start-up is ~0.4 s, and bench or
+                                       // raw-prompt generation never needs it
     private final EngineOptions options;
     private final ThreadPool pool;
     private final Rope rope;
     private final long loadNanos;
 
-    private InferenceEngine(LlamaModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
-                            EngineOptions options, long loadNanos) {
+    private InferenceEngine(LlamaModel model, Tokenizer tokenizer, EngineOptions options, long loadNanos) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.chatTemplate = chatTemplate;
         this.options = options;
         this.pool = new ThreadPool(options.threads());
         LlamaConfig config = model.config();
@@ -47,8 +46,7 @@ public final class InferenceEngine implements AutoCloseable {
         LlamaModel model = LlamaModel.load(modelPath);
         try {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.file().metadata());
-            ChatTemplate template = ChatTemplate.fromGguf(model.file().metadata(), tokenizer);
-            return new InferenceEngine(model, tokenizer, template, options, System.nanoTime() - start);
+            return new InferenceEngine(model, tokenizer, options, System.nanoTime() - start);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -71,7 +69,11 @@ public final class InferenceEngine implements AutoCloseable {
         return tokenizer;
     }
 
-    public ChatTemplate chatTemplate() {
+    /** The GGUF's chat template (ChatML when it has none), parsed on the first call. */
+    public synchronized ChatTemplate chatTemplate() {
+        if (chatTemplate == null) {
+            chatTemplate = ChatTemplate.fromGguf(model.file().metadata(), tokenizer);
+        }
         return chatTemplate;
     }
 
