@@ -24,6 +24,6 @@ class ArchitectureTest {
     static final ArchRule engineDoesNotUseOuterLayers = noClasses()
             .that().resideInAPackage("io.kvsqueeze.engine..")
             .should().dependOnClassesThat().resideInAnyPackage(
-                    "io.kvsqueeze.cli..", "io.kvsqueeze.spring..")
+                    "io.kvsqueeze.cli..", "io.kvsqueeze.eval..", "io.kvsqueeze.spring..")
             .because("outer layers depend on the engine, never the reverse");
 }
