@@ -3,7 +3,8 @@ package io.kvsqueeze.engine;
 import io.kvsqueeze.engine.chat.ChatTemplate;
 import io.kvsqueeze.engine.cpu.ThreadPool;
 import io.kvsqueeze.engine.generate.Sequence;
-import io.kvsqueeze.engine.kv.DenseKvCache;
+import io.kvsqueeze.engine.kv.KvElementType;
+import io.kvsqueeze.engine.kv.PagedKvCache;
 import io.kvsqueeze.engine.model.ForwardPass;
 import io.kvsqueeze.engine.model.LlamaConfig;
 import io.kvsqueeze.engine.model.LlamaModel;
@@ -53,10 +54,19 @@ public final class InferenceEngine implements AutoCloseable {
         }
     }
 
-    /** A new, empty sequence with its own KV cache of {@code contextLength} tokens per head. */
+    /**
+     * A new, empty sequence with its own paged KV cache of {@code contextLength} entries per head, stored in F16:
+     * the forward pass rounds K and V to half precision anyway (as llama.cpp does), so F16 storage gives the same
+     * logits as F32 for half the memory.
+     */
     public Sequence newSequence() {
+        return newSequence(KvElementType.F16);
+    }
+
+    /** A new, empty sequence whose KV cache stores elements as {@code elementType}. */
+    public Sequence newSequence(KvElementType elementType) {
         LlamaConfig config = model.config();
-        DenseKvCache cache = new DenseKvCache(config.layers(), config.kvHeads(), config.headDim(),
+        PagedKvCache cache = PagedKvCache.create(elementType, config.layers(), config.kvHeads(), config.headDim(),
                 options.contextLength());
         return new Sequence(new ForwardPass(model, cache, pool, rope, options.batchSize()));
     }

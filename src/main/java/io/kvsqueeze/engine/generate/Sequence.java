@@ -49,10 +49,15 @@ public final class Sequence {
         length = common;
         float[] logits = null;
         int batch = pass.batchCapacity();
-        for (int from = common; from < prompt.length; from += batch) {
-            int count = Math.min(batch, prompt.length - from);
-            boolean last = from + count == prompt.length;
-            logits = pass.forward(prompt, from, count, from, last);
+        try {
+            for (int from = common; from < prompt.length; from += batch) {
+                int count = Math.min(batch, prompt.length - from);
+                boolean last = from + count == prompt.length;
+                logits = pass.forward(prompt, from, count, from, last);
+            }
+        } catch (RuntimeException e) {
+            pass.cache().truncate(common); // a failed batch (e.g. the KV pool ran out) may have appended to some heads
+            throw e;
         }
         System.arraycopy(prompt, common, tokens, common, prompt.length - common);
         length = prompt.length;
@@ -78,14 +83,20 @@ public final class Sequence {
             throw new IllegalStateException("the context of " + tokens.length + " tokens is full");
         }
         tokens[length] = token;
-        float[] logits = pass.forward(tokens, length, 1, length, true);
+        float[] logits;
+        try {
+            logits = pass.forward(tokens, length, 1, length, true);
+        } catch (RuntimeException e) {
+            pass.cache().truncate(length); // drop what the failed token appended to some heads
+            throw e;
+        }
         length++;
         return logits;
     }
 
     /** Forgets everything (the next prefill starts from an empty cache). */
     public void reset() {
-        pass.cache().truncate(0);
+        pass.cache().clear();
         length = 0;
     }
 }

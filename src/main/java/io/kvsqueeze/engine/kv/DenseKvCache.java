@@ -1,15 +1,22 @@
 package io.kvsqueeze.engine.kv;
 
-/** The uncompressed cache: every position of every head, F32, allocated once for its capacity. */
+import io.kvsqueeze.engine.cpu.VectorOps;
+import java.util.Arrays;
+
+/**
+ * The simple cache: per head one F32 array of {@code capacity} entries, allocated up front. Obviously correct
+ * and kept as the oracle the paged store is tested against; it computes attention exactly as the paged store
+ * does (same dot product and axpy kernels, same order), so the two give bit-identical logits.
+ */
 public final class DenseKvCache implements KvCache {
     private final int layers;
     private final int kvHeads;
     private final int headDim;
     private final int capacity;
-    private final float[][] keys;
-    private final float[][] values;
-    private final int[][] positions;
-    private final int[] lengths;
+    private final float[][] keys;       // [layer * kvHeads + kvHead][capacity * headDim]
+    private final float[][] values;     // [layer * kvHeads + kvHead][capacity * headDim]
+    private final int[][] positions;    // [layer * kvHeads + kvHead][capacity]
+    private final int[] lengths;        // [layer * kvHeads + kvHead]
 
     public DenseKvCache(int layers, int kvHeads, int headDim, int capacity) {
         this.layers = layers;
@@ -43,6 +50,11 @@ public final class DenseKvCache implements KvCache {
     }
 
     @Override
+    public KvElementType elementType() {
+        return KvElementType.F32;
+    }
+
+    @Override
     public int capacity() {
         return capacity;
     }
@@ -54,17 +66,8 @@ public final class DenseKvCache implements KvCache {
 
     @Override
     public int position(int layer, int kvHead, int index) {
-        return positions[head(layer, kvHead)][index];
-    }
-
-    @Override
-    public float[] keys(int layer, int kvHead) {
-        return keys[head(layer, kvHead)];
-    }
-
-    @Override
-    public float[] values(int layer, int kvHead) {
-        return values[head(layer, kvHead)];
+        int h = head(layer, kvHead);
+        return positions[h][KvArguments.checkIndex(index, lengths[h])];
     }
 
     @Override
@@ -86,14 +89,65 @@ public final class DenseKvCache implements KvCache {
     }
 
     @Override
+    public void scores(int layer, int kvHead, float[] query, int queryOffset, float scale, int visible,
+                       float[] out) {
+        int h = head(layer, kvHead);
+        KvArguments.checkVisible(visible, lengths[h]);
+        float[] k = keys[h];
+        for (int i = 0; i < visible; i++) {
+            out[i] = VectorOps.dot(query, queryOffset, k, i * headDim, headDim) * scale;
+        }
+    }
+
+    @Override
+    public void weightedValues(int layer, int kvHead, float[] probabilities, int visible, float[] out,
+                               int outOffset) {
+        int h = head(layer, kvHead);
+        KvArguments.checkVisible(visible, lengths[h]);
+        float[] v = values[h];
+        Arrays.fill(out, outOffset, outOffset + headDim, 0f);
+        for (int i = 0; i < visible; i++) {
+            VectorOps.axpy(probabilities[i], v, i * headDim, out, outOffset, headDim);
+        }
+    }
+
+    @Override
+    public void key(int layer, int kvHead, int index, float[] out, int offset) {
+        int h = head(layer, kvHead);
+        System.arraycopy(keys[h], KvArguments.checkIndex(index, lengths[h]) * headDim, out, offset, headDim);
+    }
+
+    @Override
+    public void value(int layer, int kvHead, int index, float[] out, int offset) {
+        int h = head(layer, kvHead);
+        System.arraycopy(values[h], KvArguments.checkIndex(index, lengths[h]) * headDim, out, offset, headDim);
+    }
+
+    @Override
+    public void retain(int layer, int kvHead, int[] keep, int count) {
+        int h = head(layer, kvHead);
+        KvArguments.checkKeep(keep, count, lengths[h]);
+        for (int j = 0; j < count; j++) {
+            int from = keep[j];
+            if (from != j) { // j <= from: moving forward in ascending order never overwrites a kept entry
+                System.arraycopy(keys[h], from * headDim, keys[h], j * headDim, headDim);
+                System.arraycopy(values[h], from * headDim, values[h], j * headDim, headDim);
+                positions[h][j] = positions[h][from];
+            }
+        }
+        lengths[h] = count;
+    }
+
+    @Override
     public void truncate(int position) {
         for (int h = 0; h < lengths.length; h++) {
-            int length = lengths[h];
-            while (length > 0 && positions[h][length - 1] >= position) {
-                length--;
-            }
-            lengths[h] = length;
+            lengths[h] = KvArguments.firstAtOrAfter(positions[h], lengths[h], position);
         }
+    }
+
+    @Override
+    public void clear() {
+        Arrays.fill(lengths, 0);
     }
 
     @Override
@@ -103,5 +157,10 @@ public final class DenseKvCache implements KvCache {
             entries += length;
         }
         return entries * headDim * 2L * Float.BYTES;
+    }
+
+    @Override
+    public long slackBytes() {
+        return (long) lengths.length * capacity * headDim * 2L * Float.BYTES - bytes();
     }
 }

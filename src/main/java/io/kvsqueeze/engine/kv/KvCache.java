@@ -2,12 +2,22 @@ package io.kvsqueeze.engine.kv;
 
 /**
  * The keys and values attention reads, stored per (layer, KV head) as variable-length lists of entries, each
- * with its logical token position. Entries of one head are in ascending position order. A dense cache holds
- * every position; a compressed one (the compression issue) holds a different subset per head, which is why
- * the length and the positions are asked per head and never assumed equal to the token count.
+ * with its logical token position. A dense cache holds every position; a compressed one holds a different
+ * subset per head, which is why the length and the positions are asked per head and never assumed equal to the
+ * token count. Keys are stored after RoPE at their logical position, so dropping entries never re-rotates the
+ * others (new tokens still get their logical position, not their index in the list).
  *
- * <p>Entry {@code i} of a head occupies {@code [i * headDim, (i + 1) * headDim)} of {@link #keys} and
- * {@link #values}; the arrays may be longer than {@code length * headDim}. Keys are stored after RoPE.
+ * <p>Entries of a head are in ascending position order. Attention relies on it: in a batch of {@code n} tokens
+ * just appended, batch token {@code t} sees the first {@code length - n + t + 1} entries of each head. Entries
+ * are only removed ({@link #retain}, {@link #truncate}) between forward passes, which keeps that rule true.
+ *
+ * <p>The attention kernels live behind this interface because only the store knows its layout and element
+ * type: {@link #scores} and {@link #weightedValues} read the entries where they lie, with no copy. GQA stays at
+ * KV-head granularity: the query heads of a group call the kernels of their shared KV head.
+ *
+ * <p>Threads: the kernels and the read methods may run concurrently on several threads; the methods that
+ * change the cache ({@link #append}, {@link #retain}, {@link #truncate}, {@link #clear}) must not overlap
+ * with anything else on the same cache.
  */
 public interface KvCache {
 
@@ -17,23 +27,64 @@ public interface KvCache {
 
     int headDim();
 
-    /** Largest number of entries one head can hold. */
+    KvElementType elementType();
+
+    /**
+     * Most entries one head can hold: bounds the entry count, not the positions (a compressed head holds fewer
+     * entries than the sequence has tokens). Attention's score buffers are sized by it.
+     */
     int capacity();
 
+    /** Entries held by this head. */
     int length(int layer, int kvHead);
 
+    /** Logical token position of entry {@code index} of this head. */
     int position(int layer, int kvHead, int index);
 
-    float[] keys(int layer, int kvHead);
-
-    float[] values(int layer, int kvHead);
-
-    /** Appends one entry at {@code position}, which must be greater than every position already in the head. */
+    /**
+     * Appends one entry at {@code position}, which must be greater than every position already in the head.
+     * If it fails (the head is full, the page pool is exhausted) the cache is unchanged.
+     */
     void append(int layer, int kvHead, int position, float[] key, int keyOffset, float[] value, int valueOffset);
+
+    /**
+     * Attention scores of one query against the first {@code visible} entries of a head:
+     * {@code out[i] = (query[queryOffset..+headDim) · key_i) * scale} for {@code i < visible}.
+     */
+    void scores(int layer, int kvHead, float[] query, int queryOffset, float scale, int visible, float[] out);
+
+    /**
+     * The attention-weighted sum of the first {@code visible} values of a head, written (not added) to
+     * {@code out[outOffset..+headDim)}: {@code Σ_i probabilities[i] * value_i}, summed in index order.
+     */
+    void weightedValues(int layer, int kvHead, float[] probabilities, int visible, float[] out, int outOffset);
+
+    /** Copies the key of entry {@code index} into {@code out[offset..+headDim)}, as float. */
+    void key(int layer, int kvHead, int index, float[] out, int offset);
+
+    /** Copies the value of entry {@code index} into {@code out[offset..+headDim)}, as float. */
+    void value(int layer, int kvHead, int index, float[] out, int offset);
+
+    /**
+     * Keeps only the entries {@code keep[0..count)} of this head (indices into the current list, strictly
+     * ascending), compacting them to the front in place: each kept entry moves with its position, order is
+     * preserved, storage no longer needed is released. Only this head's kept entries move; nothing else is
+     * copied. Invalid arguments are rejected before anything changes.
+     */
+    void retain(int layer, int kvHead, int[] keep, int count);
 
     /** Drops every entry at or after {@code position} in all heads (a new turn that rewrites the tail). */
     void truncate(int position);
 
-    /** Bytes of K and V held by kept entries: the sum over heads of length x headDim x 2 x element size. */
+    /** Drops every entry of every head and releases their storage. */
+    void clear();
+
+    /**
+     * Bytes of K and V held by kept entries, exactly: the sum over layers and heads of
+     * length x headDim x 2 x element size. Positions and block tables are bookkeeping and not counted.
+     */
     long bytes();
+
+    /** Bytes the store holds for K and V beyond {@link #bytes()}: unused slots of allocated pages or arrays. */
+    long slackBytes();
 }

@@ -2,10 +2,11 @@ package io.kvsqueeze.engine.model;
 
 import io.kvsqueeze.engine.cpu.ThreadPool;
 import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.kv.AttentionObserver;
+import io.kvsqueeze.engine.kv.HiddenStateObserver;
 import io.kvsqueeze.engine.kv.KvCache;
 import io.kvsqueeze.engine.tensor.Q8Activations;
 import io.kvsqueeze.engine.tensor.WeightTensor;
-import java.util.Arrays;
 
 /**
  * The transformer forward pass of one sequence, over a batch of consecutive tokens: the whole prompt chunk by
@@ -40,6 +41,10 @@ public final class ForwardPass {
     private final Q8Activations[] quantizedFfn;
     private final float[][] scores;     // per pool member: attention scores over the cache
     private final float[] logits;
+
+    // Hooks for KV compression, null when off.
+    private AttentionObserver attentionObserver;
+    private HiddenStateObserver hiddenStateObserver;
 
     // The region being run: set by the caller before each pool.run, read by every member.
     private int tokens;
@@ -90,6 +95,21 @@ public final class ForwardPass {
         return cache;
     }
 
+    /** Members of the thread team, the bound of the {@code thread} argument an {@link AttentionObserver} gets. */
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** Sets (or, with null, removes) the observer of attention probabilities. */
+    public void attentionObserver(AttentionObserver observer) {
+        this.attentionObserver = observer;
+    }
+
+    /** Sets (or, with null, removes) the observer of each layer's input and post-attention residual stream. */
+    public void hiddenStateObserver(HiddenStateObserver observer) {
+        this.hiddenStateObserver = observer;
+    }
+
     /**
      * Runs {@code count} tokens at consecutive positions from {@code startPosition}, appending their keys and
      * values to the cache. Returns the logits of the last token, or null when {@code computeLogits} is false
@@ -112,6 +132,11 @@ public final class ForwardPass {
 
         for (layer = 0; layer < config.layers(); layer++) {
             LlamaWeights.Layer w = weights.layers()[layer];
+            if (hiddenStateObserver != null) {
+                for (int t = 0; t < count; t++) {
+                    hiddenStateObserver.layerInput(layer, positions[t], x[t], config.dim());
+                }
+            }
 
             // Attention: norm, Q/K/V projections, RoPE at the tokens' positions, append K/V, attend, project.
             for (int t = 0; t < count; t++) {
@@ -134,8 +159,9 @@ public final class ForwardPass {
                     cache.append(layer, h, positions[t], k[t], h * config.headDim(), v[t], h * config.headDim());
                 }
             }
-            if (layer == config.layers() - 1 && !computeLogits) {
-                return null;
+            if (layer == config.layers() - 1 && !computeLogits && attentionObserver == null
+                    && hiddenStateObserver == null) {
+                return null; // observers see every layer, so only an unobserved pass may stop here
             }
             pool.run(attentionRegion);
             for (int t = 0; t < count; t++) {
@@ -144,6 +170,11 @@ public final class ForwardPass {
             pool.run(outputProjectionRegion);
             for (int t = 0; t < count; t++) {
                 VectorOps.add(xb2[t], 0, x[t], 0, config.dim());
+            }
+            if (hiddenStateObserver != null) {
+                for (int t = 0; t < count; t++) {
+                    hiddenStateObserver.afterAttention(layer, positions[t], x[t], config.dim());
+                }
             }
 
             // Feed-forward: norm, gate and up projections, silu(gate) * up, down projection.
@@ -244,7 +275,8 @@ public final class ForwardPass {
     /**
      * Causal attention of every (token, query head) of the batch over the cache. Token t of the batch sees the
      * entries that were in the cache before the batch plus the batch's first t + 1 tokens: entries are in
-     * position order, so that is a prefix of each head's list. Query heads share KV heads in groups (GQA).
+     * position order, so that is a prefix of each head's list, whatever the head's length after compression.
+     * Query heads share KV heads in groups (GQA); the cache computes the products where its entries lie.
      */
     private void attend(int thread, int threads) {
         int headDim = config.headDim();
@@ -252,24 +284,20 @@ public final class ForwardPass {
         int from = ThreadPool.rangeStart(items, thread, threads);
         int to = ThreadPool.rangeStart(items, thread + 1, threads);
         float[] score = scores[thread];
+        AttentionObserver observer = attentionObserver;
         for (int item = from; item < to; item++) {
             int t = item / config.heads();
             int head = item % config.heads();
             int kvHead = head / config.queriesPerKvHead();
             int visible = cache.length(layer, kvHead) - tokens + t + 1;
-            float[] keys = cache.keys(layer, kvHead);
-            float[] values = cache.values(layer, kvHead);
             int queryOffset = head * headDim;
-            for (int i = 0; i < visible; i++) {
-                score[i] = VectorOps.dot(q[t], queryOffset, keys, i * headDim, headDim) * attentionScale;
-            }
+            cache.scores(layer, kvHead, q[t], queryOffset, attentionScale, visible, score);
             VectorOps.softmax(score, 0, visible);
-            VectorOps.roundToHalf(score, 0, visible);
-            float[] out = attention[t];
-            Arrays.fill(out, queryOffset, queryOffset + headDim, 0f);
-            for (int i = 0; i < visible; i++) {
-                VectorOps.axpy(score[i], values, i * headDim, out, queryOffset, headDim);
+            if (observer != null) {
+                observer.attention(thread, layer, positions[t], head, kvHead, score, visible);
             }
+            VectorOps.roundToHalf(score, 0, visible);
+            cache.weightedValues(layer, kvHead, score, visible, attention[t], queryOffset);
         }
     }
 }
