@@ -1,14 +1,52 @@
 package io.kvsqueeze.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small float-array kernels of the forward pass, on the Vector API where the loop is long enough to matter. */
 public final class VectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
+    // Lane i takes lane i + h (mod lanes), h = lanes/2, lanes/4, ... 1: the folds of sumLanes.
+    private static final VectorShuffle<Float>[] FOLDS_4 = folds(FloatVector.SPECIES_128);
+    private static final VectorShuffle<Float>[] FOLDS_8 = folds(FloatVector.SPECIES_256);
+    private static final VectorShuffle<Float>[] FOLDS_16 = folds(FloatVector.SPECIES_512);
+
     private VectorOps() {
+    }
+
+    /**
+     * The sum of a vector's lanes in one fixed order: lanes half a vector apart are added, then a quarter
+     * apart, and so on, so 16 lanes sum as a balanced tree. {@code reduceLanes(ADD)} leaves the order to the
+     * implementation, and it does change: the interpreter adds lane by lane, C2 in a tree, so the same dot
+     * product gave a different last bit before and after a kernel was compiled, and int8 activations turned
+     * that bit into logits up to 0.5 apart between two runs of one prompt. Every float reduction of the engine
+     * goes through here, which makes results independent of JIT state (and of the thread count).
+     */
+    public static float sumLanes(FloatVector v) {
+        VectorShuffle<Float>[] folds = switch (v.length()) {
+            case 4 -> FOLDS_4;
+            case 8 -> FOLDS_8;
+            case 16 -> FOLDS_16;
+            default -> throw new IllegalArgumentException("unsupported float vector of " + v.length() + " lanes");
+        };
+        for (VectorShuffle<Float> fold : folds) {
+            v = v.add(v.rearrange(fold));
+        }
+        return v.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds(VectorSpecies<Float> species) {
+        int lanes = species.length();
+        int steps = Integer.numberOfTrailingZeros(lanes);
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int step = 0, h = lanes / 2; step < steps; step++, h /= 2) {
+            int half = h;
+            folds[step] = VectorShuffle.fromOp(species, i -> (i + half) % lanes);
+        }
+        return folds;
     }
 
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
@@ -17,7 +55,7 @@ public final class VectorOps {
         for (int upper = F.loopBound(length); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sumLanes(acc);
         for (; i < length; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }

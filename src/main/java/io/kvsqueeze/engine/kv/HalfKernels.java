@@ -1,5 +1,6 @@
 package io.kvsqueeze.engine.kv;
 
+import io.kvsqueeze.engine.cpu.VectorOps;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -45,7 +46,7 @@ final class HalfKernels {
         for (int upper = F.loopBound(length); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOffset + i).fma(widen(b, bOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sumLanes(acc);
         for (; i < length; i++) {
             sum += a[aOffset + i] * Float.float16ToFloat(b[bOffset + i]);
         }

@@ -6,12 +6,11 @@ import static io.kvsqueeze.engine.tensor.Simd.H;
 import static io.kvsqueeze.engine.tensor.Simd.LE;
 import static io.kvsqueeze.engine.tensor.Simd.SHORT_LE;
 
-import java.lang.foreign.MemorySegment;
-
+import io.kvsqueeze.engine.cpu.VectorOps;
 import io.kvsqueeze.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** IEEE half-precision weights: 2 bytes per element, widened exactly (subnormals included). */
 public final class F16Tensor extends WeightTensor {
@@ -67,7 +66,7 @@ public final class F16Tensor extends WeightTensor {
             acc0 = Simd.halfToFloat(ShortVector.fromMemorySegment(H, data, base + 2L * i, LE))
                     .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < cols; i++) {
             sum += Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i)) * x[xOffset + i];
         }

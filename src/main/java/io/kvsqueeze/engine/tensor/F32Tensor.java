@@ -5,11 +5,10 @@ import static io.kvsqueeze.engine.tensor.Simd.FLOAT_LE;
 import static io.kvsqueeze.engine.tensor.Simd.F_LANES;
 import static io.kvsqueeze.engine.tensor.Simd.LE;
 
-import java.lang.foreign.MemorySegment;
-
+import io.kvsqueeze.engine.cpu.VectorOps;
 import io.kvsqueeze.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** F32 weights: 4 bytes per element. */
 public final class F32Tensor extends WeightTensor {
@@ -61,7 +60,7 @@ public final class F32Tensor extends WeightTensor {
             acc0 = FloatVector.fromMemorySegment(F, data, base + 4L * i, LE)
                     .fma(FloatVector.fromArray(F, x, xOffset + i), acc0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < cols; i++) {
             sum += data.get(FLOAT_LE, base + 4L * i) * x[xOffset + i];
         }

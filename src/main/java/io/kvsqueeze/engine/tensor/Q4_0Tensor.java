@@ -8,11 +8,11 @@ import static io.kvsqueeze.engine.tensor.Simd.SHORT_LE;
 import static io.kvsqueeze.engine.tensor.Simd.S_LANES;
 import static io.kvsqueeze.engine.tensor.Simd.S_PARTS;
 
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-
-import io.kvsqueeze.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -83,7 +83,7 @@ public final class Q4_0Tensor extends WeightTensor {
         if (b < blocks) {
             acc0 = blockDot(data, base + (long) b * BLOCK_BYTES, x, xOffset + b * 32, acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     /** acc + d · Σ_j (q[j]-8)·x[xi+j] for the block at {@code off}. */
@@ -139,7 +139,7 @@ public final class Q4_0Tensor extends WeightTensor {
             long off = base + (long) b * BLOCK_BYTES;
             acc0 = blockQ8(data, off, q, b * 32, Simd.half112(data.get(SHORT_LE, off)) * d8[b], acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     /** acc + scale · Σ_j (q[j]-8)·q8[qi+j] for the block at {@code off}; scale = d·d8. */
@@ -205,8 +205,8 @@ public final class Q4_0Tensor extends WeightTensor {
                 acc1 = Simd.fmaShorts(Simd.mulAdd(lo(w1), a0, hi(w1), a1), scale1, acc1);
             }
         }
-        out[r] = acc0.reduceLanes(VectorOperators.ADD);
-        out[r1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[r] = VectorOps.sumLanes(acc0);
+        out[r1] = VectorOps.sumLanes(acc1);
     }
 
     @Override
@@ -269,9 +269,9 @@ public final class Q4_0Tensor extends WeightTensor {
                 acc11 = Simd.fmaShorts(Simd.mulAdd(lo1, a01, hi1, a11), FloatVector.broadcast(F, d1 * db1), acc11);
             }
         }
-        out0[r] = acc00.reduceLanes(VectorOperators.ADD);
-        out0[r1] = acc10.reduceLanes(VectorOperators.ADD);
-        out1[r] = acc01.reduceLanes(VectorOperators.ADD);
-        out1[r1] = acc11.reduceLanes(VectorOperators.ADD);
+        out0[r] = VectorOps.sumLanes(acc00);
+        out0[r1] = VectorOps.sumLanes(acc10);
+        out1[r] = VectorOps.sumLanes(acc01);
+        out1[r1] = VectorOps.sumLanes(acc11);
     }
 }

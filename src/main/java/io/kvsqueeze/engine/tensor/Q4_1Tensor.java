@@ -8,11 +8,11 @@ import static io.kvsqueeze.engine.tensor.Simd.S;
 import static io.kvsqueeze.engine.tensor.Simd.S_LANES;
 import static io.kvsqueeze.engine.tensor.Simd.S_PARTS;
 
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-
-import io.kvsqueeze.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -91,7 +91,7 @@ public final class Q4_1Tensor extends WeightTensor {
                 acc1 = w1.fma(FloatVector.fromArray(F, x, xo + 16), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     @Override
@@ -144,7 +144,7 @@ public final class Q4_1Tensor extends WeightTensor {
             min0 += Simd.half112((short) (dm >>> 16), finite) * s8[b];
             acc0 = blockQ8(data, off, q, b * 32, Simd.half112((short) dm, finite) * d8[b], acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (min0 + min1);
+        return VectorOps.sumLanes(acc0.add(acc1)) + (min0 + min1);
     }
 
     /** acc + scale · Σ_j q[j]·q8[qi+j] for the block at {@code off}; scale = d·d8. */
@@ -216,8 +216,8 @@ public final class Q4_1Tensor extends WeightTensor {
                         w1.lanewise(VectorOperators.LSHR, 4), a1), scale1, acc1);
             }
         }
-        out[r] = acc0.reduceLanes(VectorOperators.ADD) + min0;
-        out[r1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+        out[r] = VectorOps.sumLanes(acc0) + min0;
+        out[r1] = VectorOps.sumLanes(acc1) + min1;
     }
 
     @Override
@@ -296,9 +296,9 @@ public final class Q4_1Tensor extends WeightTensor {
                 acc11 = Simd.fmaShorts(Simd.mulAdd(lo1, a01, hi1, a11), FloatVector.broadcast(F, d1 * db1), acc11);
             }
         }
-        out0[r] = acc00.reduceLanes(VectorOperators.ADD) + min00;
-        out0[r1] = acc10.reduceLanes(VectorOperators.ADD) + min10;
-        out1[r] = acc01.reduceLanes(VectorOperators.ADD) + min01;
-        out1[r1] = acc11.reduceLanes(VectorOperators.ADD) + min11;
+        out0[r] = VectorOps.sumLanes(acc00) + min00;
+        out0[r1] = VectorOps.sumLanes(acc10) + min10;
+        out1[r] = VectorOps.sumLanes(acc01) + min01;
+        out1[r1] = VectorOps.sumLanes(acc11) + min11;
     }
 }

@@ -9,11 +9,11 @@ import static io.kvsqueeze.engine.tensor.Simd.S;
 import static io.kvsqueeze.engine.tensor.Simd.S_LANES;
 import static io.kvsqueeze.engine.tensor.Simd.S_PARTS;
 
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-
-import io.kvsqueeze.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -90,7 +90,7 @@ public final class Q5_0Tensor extends WeightTensor {
         if (b < blocks) {
             acc0 = blockDot(data, base + (long) b * BLOCK_BYTES, x, xOffset + b * 32, acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     /** acc + d · Σ_j (q[j]-16)·x[xi+j] for the block at {@code off}. */
@@ -147,7 +147,7 @@ public final class Q5_0Tensor extends WeightTensor {
         if (b < blocks) {
             acc0 = blockQ8(data, base + (long) b * BLOCK_BYTES, q, b * 32, d8[b], acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     /** acc + d·d8 · Σ_j (q[j]-16)·q8[qi+j] for the block at {@code off}; d8 pre-scaled by 2^112. */
@@ -222,8 +222,8 @@ public final class Q5_0Tensor extends WeightTensor {
                 acc1 = Simd.fmaShorts(Simd.mulAdd(lo(w1, qh1, h), a0, hi(w1, qh1, h), a1), scale1, acc1);
             }
         }
-        out[r] = acc0.reduceLanes(VectorOperators.ADD);
-        out[r1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[r] = VectorOps.sumLanes(acc0);
+        out[r1] = VectorOps.sumLanes(acc1);
     }
 
     /**

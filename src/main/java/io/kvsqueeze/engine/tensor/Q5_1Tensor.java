@@ -9,11 +9,11 @@ import static io.kvsqueeze.engine.tensor.Simd.S;
 import static io.kvsqueeze.engine.tensor.Simd.S_LANES;
 import static io.kvsqueeze.engine.tensor.Simd.S_PARTS;
 
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-
-import io.kvsqueeze.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -100,7 +100,7 @@ public final class Q5_1Tensor extends WeightTensor {
                 acc1 = Simd.toFloats(hi).fma(d, m).fma(FloatVector.fromArray(F, x, xo + 16), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     @Override
@@ -150,7 +150,7 @@ public final class Q5_1Tensor extends WeightTensor {
             min0 += Simd.half112((short) (header >>> 16), Simd.finitePair((int) header)) * s8[b];
             acc0 = blockQ8(data, off, header, q, b * 32, d8[b], acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (min0 + min1);
+        return VectorOps.sumLanes(acc0.add(acc1)) + (min0 + min1);
     }
 
     /** acc + d·d8 · Σ_j q[j]·q8[qi+j] for the block at {@code off}; d8 pre-scaled by 2^112. */
@@ -230,8 +230,8 @@ public final class Q5_1Tensor extends WeightTensor {
                 acc1 = Simd.fmaShorts(Simd.mulAdd(lo(w1, qh1, h), a0, hi(w1, qh1, h), a1), scale1, acc1);
             }
         }
-        out[r] = acc0.reduceLanes(VectorOperators.ADD) + min0;
-        out[r1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+        out[r] = VectorOps.sumLanes(acc0) + min0;
+        out[r1] = VectorOps.sumLanes(acc1) + min1;
     }
 
     /**

@@ -4,11 +4,11 @@ import static io.kvsqueeze.engine.tensor.Simd.F;
 import static io.kvsqueeze.engine.tensor.Simd.F_LANES;
 import static io.kvsqueeze.engine.tensor.Simd.HALF_F_PARTS;
 
+import io.kvsqueeze.engine.cpu.VectorOps;
+import io.kvsqueeze.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-
-import io.kvsqueeze.engine.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -130,7 +130,7 @@ public final class Q6_KTensor extends WeightTensor {
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorOps.sumLanes(acc0.add(acc1));
     }
 
     @Override
