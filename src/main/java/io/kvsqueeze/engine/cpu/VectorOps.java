@@ -8,10 +8,17 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-    // Lane i takes lane i + h (mod lanes), h = lanes/2, lanes/4, ... 1: the folds of sumLanes.
-    private static final VectorShuffle<Float>[] FOLDS_4 = folds(FloatVector.SPECIES_128);
-    private static final VectorShuffle<Float>[] FOLDS_8 = folds(FloatVector.SPECIES_256);
-    private static final VectorShuffle<Float>[] FOLDS_16 = folds(FloatVector.SPECIES_512);
+    // Lane i takes lane i + h (mod lanes): the folds of sumLanes. Constants, so C2 can intrinsify rearrange
+    // (a shuffle read from an array is not, and the fallback boxes every vector).
+    public static final VectorShuffle<Float> FOLD_16_8 = fold(FloatVector.SPECIES_512, 8);
+    public static final VectorShuffle<Float> FOLD_16_4 = fold(FloatVector.SPECIES_512, 4);
+    public static final VectorShuffle<Float> FOLD_16_2 = fold(FloatVector.SPECIES_512, 2);
+    public static final VectorShuffle<Float> FOLD_16_1 = fold(FloatVector.SPECIES_512, 1);
+    private static final VectorShuffle<Float> FOLD_8_4 = fold(FloatVector.SPECIES_256, 4);
+    private static final VectorShuffle<Float> FOLD_8_2 = fold(FloatVector.SPECIES_256, 2);
+    private static final VectorShuffle<Float> FOLD_8_1 = fold(FloatVector.SPECIES_256, 1);
+    private static final VectorShuffle<Float> FOLD_4_2 = fold(FloatVector.SPECIES_128, 2);
+    private static final VectorShuffle<Float> FOLD_4_1 = fold(FloatVector.SPECIES_128, 1);
 
     private VectorOps() {
     }
@@ -25,28 +32,58 @@ public final class VectorOps {
      * goes through here, which makes results independent of JIT state (and of the thread count).
      */
     public static float sumLanes(FloatVector v) {
-        VectorShuffle<Float>[] folds = switch (v.length()) {
-            case 4 -> FOLDS_4;
-            case 8 -> FOLDS_8;
-            case 16 -> FOLDS_16;
-            default -> throw new IllegalArgumentException("unsupported float vector of " + v.length() + " lanes");
-        };
-        for (VectorShuffle<Float> fold : folds) {
-            v = v.add(v.rearrange(fold));
-        }
-        return v.lane(0);
+        // A chain of methods of under 35 bytecodes each, which C2 inlines at any call site (a larger method
+        // is inlined only where the call is hot, and a call that is not inlined boxes its vector argument).
+        return v.length() == 16 ? fold16(v) : foldNarrow(v);
     }
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] folds(VectorSpecies<Float> species) {
+    private static float fold16(FloatVector v) {
+        return fold8Of16(v.add(v.rearrange(FOLD_16_8)));
+    }
+
+    private static float fold8Of16(FloatVector v) {
+        return fold4Of16(v.add(v.rearrange(FOLD_16_4)));
+    }
+
+    private static float fold4Of16(FloatVector v) {
+        return fold2Of16(v.add(v.rearrange(FOLD_16_2)));
+    }
+
+    private static float fold2Of16(FloatVector v) {
+        return v.add(v.rearrange(FOLD_16_1)).lane(0);
+    }
+
+    private static float foldNarrow(FloatVector v) {
+        return v.length() == 8 ? fold8(v) : v.length() == 4 ? fold4(v) : unsupported(v);
+    }
+
+    private static float unsupported(FloatVector v) {
+        throw new IllegalArgumentException("unsupported float vector of " + v.length() + " lanes");
+    }
+
+    private static float fold8(FloatVector v) {
+        return fold4Of8(v.add(v.rearrange(FOLD_8_4)));
+    }
+
+    private static float fold4Of8(FloatVector v) {
+        return fold2Of8(v.add(v.rearrange(FOLD_8_2)));
+    }
+
+    private static float fold2Of8(FloatVector v) {
+        return v.add(v.rearrange(FOLD_8_1)).lane(0);
+    }
+
+    private static float fold4(FloatVector v) {
+        return fold2Of4(v.add(v.rearrange(FOLD_4_2)));
+    }
+
+    private static float fold2Of4(FloatVector v) {
+        return v.add(v.rearrange(FOLD_4_1)).lane(0);
+    }
+
+    private static VectorShuffle<Float> fold(VectorSpecies<Float> species, int half) {
         int lanes = species.length();
-        int steps = Integer.numberOfTrailingZeros(lanes);
-        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
-        for (int step = 0, h = lanes / 2; step < steps; step++, h /= 2) {
-            int half = h;
-            folds[step] = VectorShuffle.fromOp(species, i -> (i + half) % lanes);
-        }
-        return folds;
+        return VectorShuffle.fromOp(species, i -> (i + half) % lanes);
     }
 
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {

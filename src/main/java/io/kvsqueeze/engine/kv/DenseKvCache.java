@@ -95,7 +95,12 @@ public final class DenseKvCache implements KvCache {
         KvArguments.checkVisible(visible, lengths[h]);
         float[] k = keys[h];
         for (int i = 0; i < visible; i++) {
-            out[i] = VectorOps.dot(query, queryOffset, k, i * headDim, headDim) * scale;
+            // the paged store's summation (an fma chain in dimension order), scalar: this is the oracle
+            float acc = 0f;
+            for (int d = 0; d < headDim; d++) {
+                acc = Math.fma(query[queryOffset + d], k[i * headDim + d], acc);
+            }
+            out[i] = acc * scale;
         }
     }
 

@@ -49,9 +49,34 @@ public interface KvCache {
 
     /**
      * Attention scores of one query against the first {@code visible} entries of a head:
-     * {@code out[i] = (query[queryOffset..+headDim) · key_i) * scale} for {@code i < visible}.
+     * {@code out[i] = (query[queryOffset..+headDim) · key_i) * scale} for {@code i < visible}, the dot product
+     * summed as a chain of fmas in dimension order from zero (every store gives the same bits).
      */
     void scores(int layer, int kvHead, float[] query, int queryOffset, float scale, int visible, float[] out);
+
+    /**
+     * {@link #scores(int, int, float[], int, float, int, float[]) scores} of {@code count} queries that read this
+     * head (the query heads of a GQA group, for the tokens of a batch): query j is
+     * {@code queries[j][queryOffsets[j]..+headDim)}, sees {@code visible[j]} entries and writes {@code out[j]}.
+     * Each query's scores are the same bits as the one-query call gives; a store may share work between them.
+     */
+    default void scores(int layer, int kvHead, float[][] queries, int[] queryOffsets, int count, float scale,
+                        int[] visible, float[][] out) {
+        for (int j = 0; j < count; j++) {
+            scores(layer, kvHead, queries[j], queryOffsets[j], scale, visible[j], out[j]);
+        }
+    }
+
+    /**
+     * {@link #weightedValues(int, int, float[], int, float[], int) weightedValues} of {@code count} queries of
+     * this head, each bit-identical to the one-query call.
+     */
+    default void weightedValues(int layer, int kvHead, float[][] probabilities, int[] visible, int count,
+                                float[][] out, int[] outOffsets) {
+        for (int j = 0; j < count; j++) {
+            weightedValues(layer, kvHead, probabilities[j], visible[j], out[j], outOffsets[j]);
+        }
+    }
 
     /**
      * The attention-weighted sum of the first {@code visible} values of a head, written (not added) to

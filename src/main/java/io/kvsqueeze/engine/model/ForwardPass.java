@@ -19,6 +19,9 @@ import io.kvsqueeze.engine.tensor.WeightTensor;
  * bits once per matrix input so the quantized weights are multiplied with integer dot products, as ggml does.
  */
 public final class ForwardPass {
+    /** Most queries of one KV head handled as one attention work item (bounds the score buffers). */
+    private static final int MAX_GROUP = 24;
+
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final KvCache cache;
@@ -39,7 +42,12 @@ public final class ForwardPass {
     private final float[][] up;         // ffn up
     private final Q8Activations[] quantizedDim;
     private final Q8Activations[] quantizedFfn;
-    private final float[][] scores;     // per pool member: attention scores over the cache
+    // Per pool member, for one attention work item (up to MAX_GROUP queries of one KV head):
+    private final float[][][] scores;   // [thread][query][entry] scores, then probabilities
+    private final float[][][] queryRows;    // [thread][query] -> q[t] of the query's token
+    private final int[][] queryOffsets;     // [thread][query] -> head * headDim
+    private final int[][] visible;          // [thread][query] entries the query sees
+    private final float[][][] outputRows;   // [thread][query] -> attention[t]
     private final float[] logits;
 
     // Hooks for KV compression, null when off.
@@ -82,7 +90,12 @@ public final class ForwardPass {
             quantizedDim[t] = new Q8Activations(Math.max(config.dim(), qDim));
             quantizedFfn[t] = new Q8Activations(config.ffnDim());
         }
-        this.scores = new float[pool.threads()][cache.capacity()];
+        int threads = pool.threads();
+        this.scores = new float[threads][MAX_GROUP][cache.capacity()];
+        this.queryRows = new float[threads][MAX_GROUP][];
+        this.queryOffsets = new int[threads][MAX_GROUP];
+        this.visible = new int[threads][MAX_GROUP];
+        this.outputRows = new float[threads][MAX_GROUP][];
         this.logits = new float[config.vocabSize()];
         this.positions = new int[batchCapacity];
     }
@@ -279,25 +292,48 @@ public final class ForwardPass {
      * Query heads share KV heads in groups (GQA); the cache computes the products where its entries lie.
      */
     private void attend(int thread, int threads) {
-        int headDim = config.headDim();
-        int items = tokens * config.heads();
+        // Work items are (KV head, run of its queries): the queries of a KV head are the (token, query head)
+        // pairs of its GQA group, token-major, so one item shares each key and value it reads among up to
+        // MAX_GROUP queries. Runs are cut small enough that every member gets a share even for one token.
+        int group = config.queriesPerKvHead();
+        int queriesPerKvHead = tokens * group;
+        int runs = Math.max(Math.ceilDiv(2 * threads, config.kvHeads()), Math.ceilDiv(queriesPerKvHead, MAX_GROUP));
+        runs = Math.min(runs, queriesPerKvHead);
+        int items = config.kvHeads() * runs;
         int from = ThreadPool.rangeStart(items, thread, threads);
         int to = ThreadPool.rangeStart(items, thread + 1, threads);
-        float[] score = scores[thread];
+        int headDim = config.headDim();
+        float[][] rows = scores[thread];
+        float[][] queries = queryRows[thread];
+        int[] offsets = queryOffsets[thread];
+        int[] sees = visible[thread];
+        float[][] outputs = outputRows[thread];
         AttentionObserver observer = attentionObserver;
         for (int item = from; item < to; item++) {
-            int t = item / config.heads();
-            int head = item % config.heads();
-            int kvHead = head / config.queriesPerKvHead();
-            int visible = cache.length(layer, kvHead) - tokens + t + 1;
-            int queryOffset = head * headDim;
-            cache.scores(layer, kvHead, q[t], queryOffset, attentionScale, visible, score);
-            VectorOps.softmax(score, 0, visible);
-            if (observer != null) {
-                observer.attention(thread, layer, positions[t], head, kvHead, score, visible);
+            int kvHead = item / runs;
+            int run = item % runs;
+            int first = ThreadPool.rangeStart(queriesPerKvHead, run, runs);
+            int count = ThreadPool.rangeStart(queriesPerKvHead, run + 1, runs) - first;
+            int length = cache.length(layer, kvHead);
+            for (int j = 0; j < count; j++) {
+                int t = (first + j) / group;
+                int head = kvHead * group + (first + j) % group;
+                queries[j] = q[t];
+                offsets[j] = head * headDim;
+                sees[j] = length - tokens + t + 1;
+                outputs[j] = attention[t];
             }
-            VectorOps.roundToHalf(score, 0, visible);
-            cache.weightedValues(layer, kvHead, score, visible, attention[t], queryOffset);
+            cache.scores(layer, kvHead, queries, offsets, count, attentionScale, sees, rows);
+            for (int j = 0; j < count; j++) {
+                VectorOps.softmax(rows[j], 0, sees[j]);
+                if (observer != null) {
+                    int t = (first + j) / group;
+                    observer.attention(thread, layer, positions[t], offsets[j] / headDim, kvHead, rows[j], sees[j]);
+                }
+                VectorOps.roundToHalf(rows[j], 0, sees[j]);
+            }
+            cache.weightedValues(layer, kvHead, rows, sees, count, outputs, offsets);
         }
     }
+
 }

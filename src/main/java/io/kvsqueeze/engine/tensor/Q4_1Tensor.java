@@ -296,9 +296,30 @@ public final class Q4_1Tensor extends WeightTensor {
                 acc11 = Simd.fmaShorts(Simd.mulAdd(lo1, a01, hi1, a11), FloatVector.broadcast(F, d1 * db1), acc11);
             }
         }
-        out0[r] = VectorOps.sumLanes(acc00) + min00;
-        out0[r1] = VectorOps.sumLanes(acc10) + min10;
-        out1[r] = VectorOps.sumLanes(acc01) + min01;
-        out1[r1] = VectorOps.sumLanes(acc11) + min11;
+        if (F_LANES == 16) {
+            // VectorOps.sumLanes written out: this method is past C2's inlining node budget, where a call
+            // taking a vector would box it, while the JDK's own vector methods are still inlined.
+            FloatVector s00 = acc00.add(acc00.rearrange(VectorOps.FOLD_16_8));
+            FloatVector s10 = acc10.add(acc10.rearrange(VectorOps.FOLD_16_8));
+            FloatVector s01 = acc01.add(acc01.rearrange(VectorOps.FOLD_16_8));
+            FloatVector s11 = acc11.add(acc11.rearrange(VectorOps.FOLD_16_8));
+            s00 = s00.add(s00.rearrange(VectorOps.FOLD_16_4));
+            s10 = s10.add(s10.rearrange(VectorOps.FOLD_16_4));
+            s01 = s01.add(s01.rearrange(VectorOps.FOLD_16_4));
+            s11 = s11.add(s11.rearrange(VectorOps.FOLD_16_4));
+            s00 = s00.add(s00.rearrange(VectorOps.FOLD_16_2));
+            s10 = s10.add(s10.rearrange(VectorOps.FOLD_16_2));
+            s01 = s01.add(s01.rearrange(VectorOps.FOLD_16_2));
+            s11 = s11.add(s11.rearrange(VectorOps.FOLD_16_2));
+            out0[r] = s00.add(s00.rearrange(VectorOps.FOLD_16_1)).lane(0) + min00;
+            out0[r1] = s10.add(s10.rearrange(VectorOps.FOLD_16_1)).lane(0) + min10;
+            out1[r] = s01.add(s01.rearrange(VectorOps.FOLD_16_1)).lane(0) + min01;
+            out1[r1] = s11.add(s11.rearrange(VectorOps.FOLD_16_1)).lane(0) + min11;
+        } else {
+            out0[r] = VectorOps.sumLanes(acc00) + min00;
+            out0[r1] = VectorOps.sumLanes(acc10) + min10;
+            out1[r] = VectorOps.sumLanes(acc01) + min01;
+            out1[r1] = VectorOps.sumLanes(acc11) + min11;
+        }
     }
 }

@@ -152,6 +152,66 @@ class PagedKvCacheTest {
     }
 
     @Test
+    void groupKernelsGiveEachQueryTheBitsOfTheOneQueryCall() {
+        // random (not dyadic) data: the order of the fmas shows; pages of 4 (scalar path) and 16 (vector path)
+        for (int pageSize : new int[] {4, 16}) {
+            for (KvElementType type : KvElementType.values()) {
+                int headDim = 64;
+                PagedKvCache cache = new PagedKvCache(1, 1, 80,
+                        KvPagePool.forHeads(type, headDim, pageSize, 1, 80));
+                Random random = new Random(pageSize * 10 + type.ordinal());
+                for (int position = 0; position < 77; position++) {
+                    float[] key = new float[headDim];
+                    float[] value = new float[headDim];
+                    for (int d = 0; d < headDim; d++) {
+                        key[d] = Float.float16ToFloat(Float.floatToFloat16((float) random.nextGaussian()));
+                        value[d] = Float.float16ToFloat(Float.floatToFloat16((float) random.nextGaussian()));
+                    }
+                    cache.append(0, 0, position, key, 0, value, 0);
+                }
+                int count = 7;
+                float[][] queries = new float[count][headDim + 3];
+                int[] offsets = new int[count];
+                int[] visible = new int[count];
+                float[][] scores = new float[count][80];
+                float[][] outputs = new float[count][headDim + 5];
+                for (int j = 0; j < count; j++) {
+                    for (int d = 0; d < queries[j].length; d++) {
+                        queries[j][d] = (float) random.nextGaussian();
+                    }
+                    offsets[j] = j % 4;
+                    visible[j] = 70 + j; // ends inside a page for most of them
+                }
+                cache.scores(0, 0, queries, offsets, count, 0.125f, visible, scores);
+                for (int j = 0; j < count; j++) {
+                    float[] alone = new float[80];
+                    cache.scores(0, 0, queries[j], offsets[j], 0.125f, visible[j], alone);
+                    assertThat(java.util.Arrays.copyOf(scores[j], visible[j]))
+                            .as("scores of query %d, %s, pages of %d", j, type, pageSize)
+                            .containsExactly(java.util.Arrays.copyOf(alone, visible[j]));
+                    float acc = 0f; // the documented summation: an fma chain over dimensions from zero
+                    float[] key = new float[headDim];
+                    cache.key(0, 0, 5, key, 0);
+                    for (int d = 0; d < headDim; d++) {
+                        acc = Math.fma(queries[j][offsets[j] + d], key[d], acc);
+                    }
+                    assertThat(scores[j][5]).isEqualTo(acc * 0.125f);
+                    for (int i = 0; i < visible[j]; i++) {
+                        scores[j][i] = Math.abs(scores[j][i]);
+                    }
+                }
+                cache.weightedValues(0, 0, scores, visible, count, outputs, offsets);
+                for (int j = 0; j < count; j++) {
+                    float[] alone = new float[headDim + 5];
+                    cache.weightedValues(0, 0, scores[j], visible[j], alone, offsets[j]);
+                    assertThat(outputs[j]).as("values of query %d, %s, pages of %d", j, type, pageSize)
+                            .containsExactly(alone);
+                }
+            }
+        }
+    }
+
+    @Test
     void retainMovesKeptEntriesWithTheirPositionsAndReturnsEmptiedPagesForReuse() {
         PagedKvCache cache = paged(KvElementType.F32, 40);
         float[] key = new float[HEAD_DIM];
