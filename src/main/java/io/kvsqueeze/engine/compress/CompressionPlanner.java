@@ -155,7 +155,7 @@ public final class CompressionPlanner {
 
     private void ensureScores(int promptLength) {
         if (scores.length != kvHeads || scores[0].length < promptLength) {
-            scores = new float[kvHeads][Math.max(promptLength, scores.length == kvHeads ? scores[0].length * 2 : 0)];
+            scores = new float[kvHeads][promptLength];
         }
     }
 }

@@ -7,7 +7,8 @@ import java.util.Arrays;
  * squares, as Ckmeans.1d.dp). SqueezeAttention calls sklearn's randomly initialised KMeans without a seed
  * (§6.2); the exact optimum is deterministic (§12.5) and on well-separated similarities finds the same
  * clusters. Equal values always share a cluster; with fewer distinct values than {@code k}, there are as many
- * clusters as distinct values. Among equally good partitions the one with the earliest boundaries wins.
+ * clusters as distinct values. Among partitions whose costs compare equal in floating point, the one with
+ * the earliest boundaries wins; either way the same input always gives the same labels.
  */
 public final class OneDimensionalKMeans {
     private OneDimensionalKMeans() {
