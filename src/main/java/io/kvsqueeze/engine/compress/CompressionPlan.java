@@ -1,5 +1,7 @@
 package io.kvsqueeze.engine.compress;
 
+import java.util.Arrays;
+
 /**
  * The outcome of compressing one prompt: for every (layer, KV head) the sorted prompt positions to keep, and
  * the schedule that produced them. Positions are logical token positions (kv-compression.md §1.4): the engine
@@ -42,7 +44,7 @@ public final class CompressionPlan {
             }
         }
         int[] layerBudgets = new int[layers];
-        java.util.Arrays.fill(layerBudgets, promptLength);
+        Arrays.fill(layerBudgets, promptLength);
         return new CompressionPlan(promptLength, false, capacity, 0, 0, layerBudgets, headBudgets, kept);
     }
 

@@ -1,5 +1,7 @@
 package io.kvsqueeze.engine.compress;
 
+import java.util.Arrays;
+
 /** Splits one layer's selected budget between its KV heads. */
 public interface HeadBudgets {
 
@@ -13,7 +15,7 @@ public interface HeadBudgets {
         return switch (allocation) {
             case HeadAllocation.Uniform u -> (budget, scores, from, to) -> {
                 int[] budgets = new int[scores.length];
-                java.util.Arrays.fill(budgets, budget);
+                Arrays.fill(budgets, budget);
                 return budgets;
             };
             case HeadAllocation.Adaptive a -> new AdaptiveHeadBudgets(a.alpha());

@@ -1,5 +1,7 @@
 package io.kvsqueeze.engine.compress;
 
+import java.util.Arrays;
+
 /**
  * Accumulates SqueezeAttention's layer importance during prefill (kv-compression.md §6.1): for each layer, the
  * mean over prompt tokens of the cosine similarity between the hidden state entering the layer (before its
@@ -16,8 +18,8 @@ public final class HiddenStateSimilarity {
     }
 
     public void reset() {
-        java.util.Arrays.fill(sums, 0);
-        java.util.Arrays.fill(tokens, 0);
+        Arrays.fill(sums, 0);
+        Arrays.fill(tokens, 0);
     }
 
     /** Adds one token of {@code layer}: {@code before[beforeOffset, +dim)} against {@code after[afterOffset, +dim)}. */

@@ -1,5 +1,7 @@
 package io.kvsqueeze.engine.compress;
 
+import java.util.Arrays;
+
 /**
  * Splits the selected budget (the entries chosen by score, besides sinks and window) between layers. Every
  * implementation returns budgets in {@code [0, selectableLength]} whose sum is {@code layers * budget}, unless
@@ -24,7 +26,7 @@ public interface LayerBudgets {
         return switch (allocation) {
             case LayerAllocation.Uniform u -> (layers, budget, selectableLength, cosine) -> {
                 int[] budgets = new int[layers];
-                java.util.Arrays.fill(budgets, Math.min(budget, selectableLength));
+                Arrays.fill(budgets, Math.min(budget, selectableLength));
                 return budgets;
             };
             case LayerAllocation.Pyramid p -> new PyramidLayerBudgets(p.beta());

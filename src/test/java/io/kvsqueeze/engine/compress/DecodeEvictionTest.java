@@ -3,6 +3,7 @@ package io.kvsqueeze.engine.compress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class DecodeEvictionTest {
@@ -63,7 +64,7 @@ class DecodeEvictionTest {
             }
             positions[length++] = token;
         }
-        assertThat(java.util.Arrays.copyOf(positions, length)).containsExactly(0, 1, 2, 3, 13, 14);
+        assertThat(Arrays.copyOf(positions, length)).containsExactly(0, 1, 2, 3, 13, 14);
     }
 
     @Test

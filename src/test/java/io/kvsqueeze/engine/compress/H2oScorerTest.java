@@ -3,6 +3,7 @@ package io.kvsqueeze.engine.compress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** kv-compression.md §12.4: uniform causal attention over n = 4 tokens (query i puts 1/(i+1) on keys 0..i). */
@@ -14,7 +15,7 @@ class H2oScorerTest {
         observations.reset(N);
         for (int query = 0; query < N; query++) {
             float[] row = new float[N];
-            java.util.Arrays.fill(row, 0, query + 1, 1f / (query + 1));
+            Arrays.fill(row, 0, query + 1, 1f / (query + 1));
             observations.addQuery(0, row, 0, query + 1, 1f);
         }
         return observations;

@@ -1,5 +1,6 @@
 package io.kvsqueeze.engine.compress;
 
+import java.util.Arrays;
 import java.util.Optional;
 
 /** Test helpers: policies and observations built from the hand-computed vectors of kv-compression.md §12. */
@@ -24,7 +25,7 @@ final class Plans {
 
     static AttentionObservations[] sameForEveryLayer(int layers, AttentionObservations observations) {
         AttentionObservations[] perLayer = new AttentionObservations[layers];
-        java.util.Arrays.fill(perLayer, observations);
+        Arrays.fill(perLayer, observations);
         return perLayer;
     }
 }

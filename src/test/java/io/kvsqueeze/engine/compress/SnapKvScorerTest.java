@@ -3,6 +3,7 @@ package io.kvsqueeze.engine.compress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** kv-compression.md §12.1: n = 8, w = 2, one head, the two window rows given there. */
@@ -24,7 +25,7 @@ class SnapKvScorerTest {
     private static float[] scores(Pooling pooling, int kernel) {
         float[][] scores = new float[1][N];
         new SnapKvScorer(W, pooling, kernel).score(window(1f), N, scores);
-        return java.util.Arrays.copyOf(scores[0], N - W);
+        return Arrays.copyOf(scores[0], N - W);
     }
 
     private static int[] kept(Pooling pooling, int kernel, int selected, AttentionObservations observations) {
@@ -99,7 +100,7 @@ class SnapKvScorerTest {
         observations.reset(3);
         observations.addQuery(0, new float[] {0.6f, 0.3f, 0.1f}, 0, 3, 0.5f);
         observations.addQuery(0, new float[] {0.2f, 0.3f, 0.5f}, 0, 3, 0.5f);
-        assertThat(java.util.Arrays.copyOf(observations.columnSums(0), 3))
+        assertThat(Arrays.copyOf(observations.columnSums(0), 3))
                 .containsExactly(new float[] {0.4f, 0.3f, 0.3f}, within(1e-7f));
     }
 }

@@ -2,6 +2,7 @@ package io.kvsqueeze.engine.compress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** kv-compression.md §12.4: StreamingLLM keeps the first 4 and the last C - 4 tokens. */
@@ -27,7 +28,7 @@ class StreamingLlmScorerTest {
         float[] kvpress = {1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
         int[] top = new int[6];
         new RankOrder().top(kvpress, 0, 10, 6, top);
-        java.util.Arrays.sort(top);
+        Arrays.sort(top);
         KvPolicy policy = KvPolicy.parse("{\"preset\": \"streaming-llm\", \"budget\": {\"tokens\": 6}}");
         assertThat(new CompressionPlanner(policy, 1, 1).plan(10, null, null).kept(0, 0)).containsExactly(top);
     }
