@@ -1,7 +1,10 @@
 package io.kvsqueeze.engine;
 
 import io.kvsqueeze.engine.chat.ChatTemplate;
+import io.kvsqueeze.engine.compress.KvPolicy;
+import io.kvsqueeze.engine.compress.PolicyKvCompression;
 import io.kvsqueeze.engine.cpu.ThreadPool;
+import io.kvsqueeze.engine.generate.KvCompression;
 import io.kvsqueeze.engine.generate.Sequence;
 import io.kvsqueeze.engine.kv.KvElementType;
 import io.kvsqueeze.engine.kv.PagedKvCache;
@@ -65,10 +68,22 @@ public final class InferenceEngine implements AutoCloseable {
 
     /** A new, empty sequence whose KV cache stores elements as {@code elementType}. */
     public Sequence newSequence(KvElementType elementType) {
+        return newSequence(elementType, KvPolicy.parse("full"));
+    }
+
+    /** A new, empty sequence with an F16 cache compressed by {@code policy}. */
+    public Sequence newSequence(KvPolicy policy) {
+        return newSequence(KvElementType.F16, policy);
+    }
+
+    public Sequence newSequence(KvElementType elementType, KvPolicy policy) {
         LlamaConfig config = model.config();
         PagedKvCache cache = PagedKvCache.create(elementType, config.layers(), config.kvHeads(), config.headDim(),
                 options.contextLength());
-        return new Sequence(new ForwardPass(model, cache, pool, rope, options.batchSize()));
+        ForwardPass pass = new ForwardPass(model, cache, pool, rope, options.batchSize());
+        KvCompression compression = policy.isFull() ? KvCompression.NONE
+                : new PolicyKvCompression(policy, config.layers(), config.kvHeads());
+        return new Sequence(pass, compression);
     }
 
     public LlamaModel model() {

@@ -11,6 +11,22 @@ public sealed interface Budget {
     int capacity(int promptLength);
 
     /**
+     * A budget as written on a command line: a whole number is entries per (layer, KV head) ({@code "128"}), a
+     * fraction is a ratio of the prompt ({@code "0.2"}).
+     */
+    static Budget parse(String text) {
+        String trimmed = text.trim();
+        try {
+            if (trimmed.matches("\\d+")) {
+                return new Tokens(Integer.parseInt(trimmed));
+            }
+            return new Ratio(Double.parseDouble(trimmed));
+        } catch (NumberFormatException e) {
+            throw KvPolicyException.field("budget", "be a token count such as 128 or a ratio such as 0.2", text);
+        }
+    }
+
+    /**
      * A fixed number of entries per (layer, KV head). Default {@link #DEFAULT} = 512, ADAKV's
      * {@code base_capacity} example (§5.7; its LongBench budgets are 128 to 1024, also counting the window).
      */

@@ -1,5 +1,6 @@
 package io.kvsqueeze.engine.generate;
 
+import io.kvsqueeze.engine.kv.KvCache;
 import io.kvsqueeze.engine.model.ForwardPass;
 
 /**
@@ -8,11 +9,18 @@ import io.kvsqueeze.engine.model.ForwardPass;
  */
 public final class Sequence {
     private final ForwardPass pass;
+    private final KvCompression compression;
     private final int[] tokens;
     private int length;
 
+    /** A sequence with a full (uncompressed) cache. */
     public Sequence(ForwardPass pass) {
+        this(pass, KvCompression.NONE);
+    }
+
+    public Sequence(ForwardPass pass, KvCompression compression) {
         this.pass = pass;
+        this.compression = compression;
         this.tokens = new int[pass.cache().capacity()];
     }
 
@@ -32,6 +40,17 @@ public final class Sequence {
         return pass;
     }
 
+    public KvCompression compression() {
+        return compression;
+    }
+
+    /** Bytes the KV cache would hold without compression: every token of the sequence in every head. */
+    public long fullKvBytes() {
+        KvCache cache = pass.cache();
+        return (long) length * cache.layers() * cache.kvHeads() * cache.headDim() * 2L
+                * cache.elementType().bytes();
+    }
+
     /**
      * Makes the sequence equal to {@code prompt} and returns the logits after its last token. Tokens shared
      * with what is already cached are not recomputed (the last prompt token always is, for its logits).
@@ -49,6 +68,7 @@ public final class Sequence {
         length = common;
         float[] logits = null;
         int batch = pass.batchCapacity();
+        compression.beforePrefill(pass, common, prompt.length);
         try {
             for (int from = common; from < prompt.length; from += batch) {
                 int count = Math.min(batch, prompt.length - from);
@@ -56,11 +76,14 @@ public final class Sequence {
                 logits = pass.forward(prompt, from, count, from, last);
             }
         } catch (RuntimeException e) {
+            compression.abandon(pass);
             pass.cache().truncate(common); // a failed batch (e.g. the KV pool ran out) may have appended to some heads
             throw e;
         }
         System.arraycopy(prompt, common, tokens, common, prompt.length - common);
         length = prompt.length;
+        // The logits above saw the whole prompt, as in SnapKV: eviction shapes what later tokens attend to.
+        compression.afterPrefill(pass, prompt.length);
         return logits;
     }
 
@@ -84,18 +107,22 @@ public final class Sequence {
         }
         tokens[length] = token;
         float[] logits;
+        compression.beforeAppend(pass, length);
         try {
             logits = pass.forward(tokens, length, 1, length, true);
         } catch (RuntimeException e) {
+            compression.abandon(pass);
             pass.cache().truncate(length); // drop what the failed token appended to some heads
             throw e;
         }
         length++;
+        compression.afterAppend(pass, length);
         return logits;
     }
 
     /** Forgets everything (the next prefill starts from an empty cache). */
     public void reset() {
+        compression.abandon(pass);
         pass.cache().clear();
         length = 0;
     }

@@ -104,6 +104,10 @@ public final class ForwardPass {
         return batchCapacity;
     }
 
+    public LlamaConfig config() {
+        return config;
+    }
+
     public KvCache cache() {
         return cache;
     }
