@@ -22,7 +22,7 @@ import org.springframework.context.annotation.Bean;
  * The in-process model: the engine (loaded once, closed at shutdown), the queue its generations run on, and a
  * Spring AI {@link ChatModel} on top. Every bean backs off when the application defines its own.
  */
-@AutoConfiguration(afterName = "io.kvsqueeze.spring.autoconfigure.KvSqueezeTenantAutoConfiguration")
+@AutoConfiguration(after = KvSqueezeTenantAutoConfiguration.class)
 @ConditionalOnClass(ChatModel.class)
 @EnableConfigurationProperties(KvSqueezeProperties.class)
 public class KvSqueezeAutoConfiguration {

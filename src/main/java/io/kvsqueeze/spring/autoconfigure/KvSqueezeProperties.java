@@ -5,6 +5,7 @@ import io.kvsqueeze.engine.ModelLocations;
 import io.kvsqueeze.engine.sampling.SamplingOptions;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -18,6 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param chat      default generation options, used where a prompt's options leave a value unset
  * @param admin     the admin REST API
  * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set
+ * @param tenants   tenants, their limits, KV policies and API keys, kept in PostgreSQL
  */
 @ConfigurationProperties(prefix = "kvsqueeze")
 public record KvSqueezeProperties(
@@ -25,7 +27,8 @@ public record KvSqueezeProperties(
         @DefaultValue(KvPolicy.FULL) String kvPolicy,
         @DefaultValue Chat chat,
         @DefaultValue Admin admin,
-        @DefaultValue EmbeddedDatabase embeddedDatabase) {
+        @DefaultValue EmbeddedDatabase embeddedDatabase,
+        @DefaultValue Tenants tenants) {
 
     public KvSqueezeProperties {
         // Fails the binding (and the start) with the property named, instead of accepting a policy we cannot apply.
@@ -119,5 +122,15 @@ public record KvSqueezeProperties(
         public Path resolvedDataDirectory() {
             return dataDirectory != null ? dataDirectory : ModelLocations.home().resolve("pgdata");
         }
+    }
+
+    /**
+     * @param enabled         keep tenants in the database (schema {@code kvsqueeze}, migrated at start)
+     * @param refreshInterval how often each replica polls the database for changed tenants, policies and keys;
+     *                        changes made elsewhere apply within this interval
+     */
+    public record Tenants(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("2s") Duration refreshInterval) {
     }
 }

@@ -27,6 +27,7 @@ import org.springframework.boot.test.context.SpringBootTest;
                 "kvsqueeze.chat.temperature=0",
                 "kvsqueeze.chat.max-tokens=8",
                 "kvsqueeze.embedded-database.ephemeral=true",
+                "kvsqueeze.tenants.refresh-interval=250ms",
                 "kvsqueeze.admin.token=" + KvSqueezeSpringBootTest.ADMIN_TOKEN,
                 "management.endpoints.web.exposure.include=health,metrics",
                 "logging.level.io.zonky.test.db.postgres=WARN"
