@@ -100,10 +100,12 @@ public record KvSqueezeProperties(
     }
 
     /**
-     * @param token bearer token of the admin API ({@code KVSQUEEZE_ADMIN_TOKEN}); unset means one is generated
-     *              at start and stored under {@code KVSQUEEZE_HOME}
+     * @param enabled serve the admin API under {@code /admin/v1} (needs a servlet web application and tenants)
+     * @param token   bearer token of the admin API ({@code KVSQUEEZE_ADMIN_TOKEN}), at least 16 characters; unset
+     *                means the one in {@code ${KVSQUEEZE_HOME:-~/.cache/kvsqueeze}/admin-token}, generated (mode
+     *                0600) at the first start
      */
-    public record Admin(@Nullable String token) {
+    public record Admin(@DefaultValue("true") boolean enabled, @Nullable String token) {
     }
 
     /**
