@@ -53,6 +53,11 @@ public final class GenerationWorker implements AutoCloseable {
         return engine;
     }
 
+    /** Bytes the uncompressed cache holds per token (keys and values of every layer and KV head). */
+    public long fullBytesPerToken() {
+        return fullBytesPerToken;
+    }
+
     /** Generations waiting or running. */
     public int queued() {
         return queued.get();

@@ -204,7 +204,8 @@ public final class KvSqueezeChatModel implements ChatModel {
                 .build();
     }
 
-    static List<ChatMessage> toEngineMessages(List<Message> messages) {
+    /** The conversation as the engine's chat template sees it: role names are Spring AI's (system, user, assistant, tool). */
+    public static List<ChatMessage> toEngineMessages(List<Message> messages) {
         List<ChatMessage> converted = new ArrayList<>(messages.size());
         for (Message message : messages) {
             String role = message.getMessageType().getValue();

@@ -20,6 +20,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param admin     the admin REST API
  * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set
  * @param tenants   tenants, their limits, KV policies and API keys, kept in PostgreSQL
+ * @param api       the OpenAI-compatible API under {@code /v1}
  */
 @ConfigurationProperties(prefix = "kvsqueeze")
 public record KvSqueezeProperties(
@@ -28,7 +29,8 @@ public record KvSqueezeProperties(
         @DefaultValue Chat chat,
         @DefaultValue Admin admin,
         @DefaultValue EmbeddedDatabase embeddedDatabase,
-        @DefaultValue Tenants tenants) {
+        @DefaultValue Tenants tenants,
+        @DefaultValue Api api) {
 
     public KvSqueezeProperties {
         // Fails the binding (and the start) with the property named, instead of accepting a policy we cannot apply.
@@ -134,5 +136,15 @@ public record KvSqueezeProperties(
     public record Tenants(
             @DefaultValue("true") boolean enabled,
             @DefaultValue("2s") Duration refreshInterval) {
+    }
+
+    /**
+     * @param enabled       serve {@code /v1/chat/completions} and {@code /v1/models} (needs a servlet web
+     *                      application and tenants: every request needs a tenant API key)
+     * @param streamTimeout longest a streamed reply may take, queueing included
+     */
+    public record Api(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("10m") Duration streamTimeout) {
     }
 }

@@ -56,7 +56,7 @@ class KvSqueezeChatModelTest {
         ChatResponse response = chatModel.call(new Prompt(List.of(new SystemMessage("Be brief."), new UserMessage(QUESTION))));
 
         GenerationResult expected = direct(List.of(ChatMessage.system("Be brief."), ChatMessage.user(QUESTION)),
-                GenerationRequest.greedy(8));
+                GenerationRequest.greedy(KvSqueezeSpringBootTest.MAX_TOKENS));
         assertThat(response.getResult().getOutput().getText()).isEqualTo(expected.text()).isNotBlank();
         assertThat(response.getResult().getMetadata().getFinishReason())
                 .isEqualTo(KvSqueezeChatModel.finishReason(expected.finishReason()));
@@ -84,10 +84,10 @@ class KvSqueezeChatModelTest {
 
         // Seeded sampling is reproducible and is the engine's own sampling with the same options.
         ChatOptions sampled = KvSqueezeChatOptions.builder().temperature(1.5).topK(50).topP(0.9).minP(0.0).seed(42L)
-                .maxTokens(8).build();
+                .maxTokens(KvSqueezeSpringBootTest.MAX_TOKENS).build();
         String first = chatModel.call(new Prompt(QUESTION, sampled)).getResult().getOutput().getText();
         String second = chatModel.call(new Prompt(QUESTION, sampled)).getResult().getOutput().getText();
-        GenerationResult expected = direct(List.of(ChatMessage.user(QUESTION)), new GenerationRequest(8,
+        GenerationResult expected = direct(List.of(ChatMessage.user(QUESTION)), new GenerationRequest(KvSqueezeSpringBootTest.MAX_TOKENS,
                 new SamplingOptions(1.5f, 50, 0.9f, 0f, 1f, 64, 42L), List.of()));
         assertThat(first).isEqualTo(second).isEqualTo(expected.text());
     }
@@ -110,7 +110,7 @@ class KvSqueezeChatModelTest {
         assertThat(text.toString()).isEqualTo(whole);
         ChatResponse last = chunks.getLast();
         assertThat(last.getResult().getMetadata().getFinishReason()).isEqualTo("length");
-        assertThat(last.getMetadata().getUsage().getCompletionTokens()).isEqualTo(8);
+        assertThat(last.getMetadata().getUsage().getCompletionTokens()).isEqualTo(KvSqueezeSpringBootTest.MAX_TOKENS);
         assertThat(chunks.getFirst().getResult().getMetadata().getFinishReason()).isNull();
     }
 
@@ -121,7 +121,7 @@ class KvSqueezeChatModelTest {
         assertThat(firstTwo).hasSize(2);
         // The queue is free again at once: a cancelled 200-token generation does not run to its end.
         ChatResponse next = chatModel.call(new Prompt(QUESTION));
-        assertThat(next.getMetadata().getUsage().getCompletionTokens()).isEqualTo(8);
+        assertThat(next.getMetadata().getUsage().getCompletionTokens()).isEqualTo(KvSqueezeSpringBootTest.MAX_TOKENS);
     }
 
     @Test
