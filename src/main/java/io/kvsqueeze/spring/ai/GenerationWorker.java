@@ -58,6 +58,11 @@ public final class GenerationWorker implements AutoCloseable {
         return fullBytesPerToken;
     }
 
+    /** Whether new generations are accepted (false once closed). */
+    public boolean accepting() {
+        return !thread.isShutdown();
+    }
+
     /** Generations waiting or running. */
     public int queued() {
         return queued.get();

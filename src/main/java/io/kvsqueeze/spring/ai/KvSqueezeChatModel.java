@@ -9,6 +9,7 @@ import io.kvsqueeze.spring.ai.GenerationWorker.Completion;
 import io.kvsqueeze.spring.ai.GenerationWorker.GenerationCancelledException;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import io.kvsqueeze.spring.tenant.TenantContext;
+import io.kvsqueeze.spring.tenant.TenantMetrics;
 import io.kvsqueeze.spring.tenant.TenantPolicies;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
@@ -74,6 +75,7 @@ public final class KvSqueezeChatModel implements ChatModel {
     private final TenantPolicies policies;
     private final ObservationRegistry observations;
     private @Nullable ChatModelObservationConvention convention;
+    private TenantMetrics metrics = new TenantMetrics(null);
 
     public KvSqueezeChatModel(GenerationWorker worker, String modelId, KvSqueezeChatOptions defaults,
                               TenantPolicies policies, ObservationRegistry observations) {
@@ -86,6 +88,10 @@ public final class KvSqueezeChatModel implements ChatModel {
 
     public void setObservationConvention(ChatModelObservationConvention convention) {
         this.convention = convention;
+    }
+
+    public void setTenantMetrics(TenantMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
     public String modelId() {
@@ -109,6 +115,7 @@ public final class KvSqueezeChatModel implements ChatModel {
                     CompletableFuture<Completion> future = worker.submit(job.tenant, job.promptIds, job.request,
                             text -> { }, cancelled::get);
                     Completion completion = await(future, cancelled);
+                    record(job, completion);
                     ChatResponse response = new ChatResponse(
                             List.of(new Generation(new AssistantMessage(completion.result().text()),
                                     finishMetadata(completion.result()))),
@@ -149,6 +156,7 @@ public final class KvSqueezeChatModel implements ChatModel {
                                 }
                                 return;
                             }
+                            record(job, completion);
                             sink.next(new ChatResponse(
                                     List.of(new Generation(new AssistantMessage(""), finishMetadata(completion.result()))),
                                     responseMetadata(id, completion, job.policy)));
@@ -216,6 +224,12 @@ public final class KvSqueezeChatModel implements ChatModel {
             converted.add(new ChatMessage(role, text == null ? "" : text));
         }
         return converted;
+    }
+
+    private void record(Job job, Completion completion) {
+        GenerationResult result = completion.result();
+        metrics.generation(job.tenant, finishReason(result.finishReason()), result.promptTokens(),
+                result.tokenIds().length, result.kvBytes());
     }
 
     private ChatResponseMetadata responseMetadata(String id, Completion completion, KvPolicy policy) {

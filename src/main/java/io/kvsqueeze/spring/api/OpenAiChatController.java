@@ -7,6 +7,7 @@ import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
 import io.kvsqueeze.spring.tenant.Tenant;
 import io.kvsqueeze.spring.tenant.TenantDirectory;
 import io.kvsqueeze.spring.tenant.TenantLimits;
+import io.kvsqueeze.spring.tenant.TenantMetrics;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.time.Duration;
@@ -62,16 +63,19 @@ public class OpenAiChatController {
     private final TenantConcurrency concurrency;
     private final JsonMapper json;
     private final Duration streamTimeout;
+    private final TenantMetrics metrics;
     private final long created = Instant.now().getEpochSecond();
 
     public OpenAiChatController(KvSqueezeChatModel chatModel, GenerationWorker worker, TenantDirectory directory,
-                                TenantConcurrency concurrency, JsonMapper json, Duration streamTimeout) {
+                                TenantConcurrency concurrency, JsonMapper json, Duration streamTimeout,
+                                TenantMetrics metrics) {
         this.chatModel = chatModel;
         this.worker = worker;
         this.directory = directory;
         this.concurrency = concurrency;
         this.json = json;
         this.streamTimeout = streamTimeout;
+        this.metrics = metrics;
     }
 
     @GetMapping("/models")
@@ -92,10 +96,11 @@ public class OpenAiChatController {
         String tenantId = (String) servletRequest.getAttribute(TenantApiKeyFilter.TENANT_ATTRIBUTE);
         ChatCompletionRequest request = ChatCompletionRequest.parse(body, chatModel.modelId());
         TenantLimits limits = directory.tenant(tenantId).map(Tenant::limits).orElse(TenantLimits.NONE);
-        KvSqueezeChatOptions options = applyLimits(request, limits);
+        KvSqueezeChatOptions options = applyLimits(tenantId, request, limits);
 
         TenantConcurrency.Permit permit = concurrency.tryAcquire(tenantId, limits.maxConcurrentRequests());
         if (permit == null) {
+            metrics.rejected(tenantId, "max_concurrent_requests");
             throw new OpenAiError(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "too_many_concurrent_requests",
                     "tenant '" + tenantId + "' already has " + limits.maxConcurrentRequests()
                             + " requests in flight (max_concurrent_requests); retry when one has finished");
@@ -125,12 +130,13 @@ public class OpenAiChatController {
      * The options with the tenant's limits applied: a request above a limit is refused (naming the parameter)
      * rather than silently cut, except that an unset max_tokens becomes the lower of the default and the limit.
      */
-    private KvSqueezeChatOptions applyLimits(ChatCompletionRequest request, TenantLimits limits) {
+    private KvSqueezeChatOptions applyLimits(String tenantId, ChatCompletionRequest request, TenantLimits limits) {
         KvSqueezeChatOptions options = request.options();
         Integer requested = options.getMaxTokens();
         int maxTokens = requested != null ? requested : chatModel.getOptions().getMaxTokens();
         if (limits.maxNewTokens() != null) {
             if (requested != null && requested > limits.maxNewTokens()) {
+                metrics.rejected(tenantId, "max_new_tokens");
                 throw OpenAiError.invalidRequest(request.maxTokensParam(), request.maxTokensParam() + " is " + requested
                         + " but this tenant may generate at most " + limits.maxNewTokens() + " tokens per reply");
             }
@@ -138,6 +144,7 @@ public class OpenAiChatController {
         }
         int promptTokens = worker.encodeChat(KvSqueezeChatModel.toEngineMessages(request.messages())).length;
         if (limits.maxContextTokens() != null && promptTokens + maxTokens > limits.maxContextTokens()) {
+            metrics.rejected(tenantId, "max_context_tokens");
             throw new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", "messages", "context_length_exceeded",
                     "this tenant's context is " + limits.maxContextTokens() + " tokens, but the messages take "
                             + promptTokens + " and " + request.maxTokensParam() + " asks for " + maxTokens);
@@ -146,6 +153,7 @@ public class OpenAiChatController {
         // token of prompt and reply keeps its keys and values.
         long kvBytesNeeded = (long) (promptTokens + maxTokens) * worker.fullBytesPerToken();
         if (limits.kvBytesQuota() != null && kvBytesNeeded > limits.kvBytesQuota()) {
+            metrics.rejected(tenantId, "kv_bytes_quota");
             throw new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", request.maxTokensParam(),
                     "kv_bytes_quota_exceeded", "the messages (" + promptTokens + " tokens) and " + maxTokens
                             + " new tokens need up to " + kvBytesNeeded + " KV bytes, over this tenant's quota of "

@@ -6,6 +6,8 @@ import io.kvsqueeze.spring.api.OpenAiChatController;
 import io.kvsqueeze.spring.api.TenantApiKeyFilter;
 import io.kvsqueeze.spring.api.TenantConcurrency;
 import io.kvsqueeze.spring.tenant.TenantDirectory;
+import io.kvsqueeze.spring.tenant.TenantMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -45,8 +47,10 @@ public class KvSqueezeApiAutoConfiguration {
     public OpenAiChatController kvSqueezeOpenAiChatController(KvSqueezeChatModel chatModel, GenerationWorker worker,
                                                               TenantDirectory directory, TenantConcurrency concurrency,
                                                               ObjectProvider<JsonMapper> jsonMapper,
-                                                              KvSqueezeProperties properties) {
+                                                              KvSqueezeProperties properties,
+                                                              ObjectProvider<MeterRegistry> meterRegistry) {
         return new OpenAiChatController(chatModel, worker, directory, concurrency,
-                jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()), properties.api().streamTimeout());
+                jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()), properties.api().streamTimeout(),
+                new TenantMetrics(meterRegistry.getIfUnique()));
     }
 }

@@ -6,6 +6,8 @@ import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import io.kvsqueeze.spring.tenant.TenantPolicies;
+import io.kvsqueeze.spring.tenant.TenantMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -57,7 +59,8 @@ public class KvSqueezeAutoConfiguration {
     public KvSqueezeChatModel kvSqueezeChatModel(GenerationWorker worker, KvSqueezeProperties properties,
                                                  TenantPolicies policies,
                                                  ObjectProvider<ObservationRegistry> observationRegistry,
-                                                 ObjectProvider<ChatModelObservationConvention> observationConvention) {
+                                                 ObjectProvider<ChatModelObservationConvention> observationConvention,
+                                                 ObjectProvider<MeterRegistry> meterRegistry) {
         KvSqueezeProperties.Chat chat = properties.chat();
         KvSqueezeChatOptions defaults = KvSqueezeChatOptions.builder()
                 .maxTokens(chat.maxTokens())
@@ -70,6 +73,7 @@ public class KvSqueezeAutoConfiguration {
         KvSqueezeChatModel chatModel = new KvSqueezeChatModel(worker, properties.model().resolvedId(), defaults,
                 policies, observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP));
         observationConvention.ifAvailable(chatModel::setObservationConvention);
+        chatModel.setTenantMetrics(new TenantMetrics(meterRegistry.getIfUnique()));
         return chatModel;
     }
 }

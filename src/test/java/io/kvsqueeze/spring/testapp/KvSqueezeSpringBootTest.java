@@ -30,6 +30,7 @@ import org.springframework.boot.test.context.SpringBootTest;
                 "kvsqueeze.tenants.refresh-interval=250ms",
                 "kvsqueeze.admin.token=" + KvSqueezeSpringBootTest.ADMIN_TOKEN,
                 "management.endpoints.web.exposure.include=health,metrics",
+                "management.endpoint.health.show-details=always",
                 "logging.level.io.zonky.test.db.postgres=WARN"
         })
 public @interface KvSqueezeSpringBootTest {
