@@ -14,8 +14,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * Settings of the in-process model, under {@code kvsqueeze.*}.
  *
  * @param model     which GGUF model to load and how to run it
- * @param kvPolicy  KV cache policy for tenants that have none of their own: a preset name or a JSON document.
- *                  Only {@code full} (the uncompressed cache) is accepted until the compression issue lands.
+ * @param kvPolicy  default KV cache policy: the one new tenants get unless their creation names another, and
+ *                  the one for calls made outside any tenant; a preset name or a JSON document. Only {@code full}
+ *                  (the uncompressed cache) is accepted until the compression issue lands.
  * @param chat      default generation options, used where a prompt's options leave a value unset
  * @param admin     the admin REST API
  * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set

@@ -180,6 +180,7 @@ class AdminApiTest {
         JsonNode paths = docs.json().get("paths");
         assertThat(paths.has("/admin/v1/tenants/{id}/kv-policy")).isTrue();
         assertThat(paths.has("/admin/v1/tenants/{id}/api-keys/{keyId}")).isTrue();
+        assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
     }
 
     private static void assertProblem(Response response, int status, String field) {

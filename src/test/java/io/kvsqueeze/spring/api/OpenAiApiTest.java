@@ -244,6 +244,9 @@ class OpenAiApiTest {
                 List.of(Map.of("type", "image_url", "image_url", Map.of("url", "x"))))))), 400, "messages[0].content", null);
         assertError(complete(key, chat("tools", List.of(Map.of("type", "function")))), 400, "tools", null);
         assertError(http.post("/v1/chat/completions", "{not json", "Authorization", Http.bearer(key)), 400, null, null);
+        // The test context holds 512 tokens.
+        assertError(complete(key, chat("messages", List.of(Map.of("role", "user", "content", "word ".repeat(600))))),
+                400, "messages", "context_length_exceeded");
 
         Response parts = complete(key, chat("messages", List.of(Map.of("role", "user", "content",
                 List.of(Map.of("type", "text", "text", QUESTION)))), "temperature", 0));
