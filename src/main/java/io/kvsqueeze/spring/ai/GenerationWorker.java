@@ -35,6 +35,8 @@ public final class GenerationWorker implements AutoCloseable {
     // Touched only on the worker thread.
     private Sequence sequence;
     private String sequenceTenant;
+    // Written on the worker thread after each generation, read by monitoring.
+    private volatile long kvBytesHeld;
 
     public GenerationWorker(InferenceEngine engine) {
         this.engine = Objects.requireNonNull(engine, "engine");
@@ -56,6 +58,15 @@ public final class GenerationWorker implements AutoCloseable {
     /** Bytes the uncompressed cache holds per token (keys and values of every layer and KV head). */
     public long fullBytesPerToken() {
         return fullBytesPerToken;
+    }
+
+    /**
+     * Bytes of keys and values the kept sequence held after the last generation. Between generations they stay
+     * allocated for prefix reuse. The dense cache is allocated at full context size whatever it holds, so this
+     * counts what is used, not what is allocated.
+     */
+    public long kvBytesHeld() {
+        return kvBytesHeld;
     }
 
     /** Whether new generations are accepted (false once closed). */
@@ -127,10 +138,12 @@ public final class GenerationWorker implements AutoCloseable {
                     throw new GenerationCancelledException();
                 }
             });
+            kvBytesHeld = result.kvBytes();
             return new Completion(result, sequence.length() * fullBytesPerToken);
         } catch (RuntimeException e) {
             // A generation cut short leaves the sequence consistent only between tokens; start clean to be sure.
             sequence.reset();
+            kvBytesHeld = 0;
             throw e;
         }
     }

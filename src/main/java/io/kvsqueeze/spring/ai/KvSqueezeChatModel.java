@@ -76,6 +76,7 @@ public final class KvSqueezeChatModel implements ChatModel {
     private final ObservationRegistry observations;
     private @Nullable ChatModelObservationConvention convention;
     private TenantMetrics metrics = new TenantMetrics(null);
+    private AdmissionGuard admission = AdmissionGuard.ALWAYS;
 
     public KvSqueezeChatModel(GenerationWorker worker, String modelId, KvSqueezeChatOptions defaults,
                               TenantPolicies policies, ObservationRegistry observations) {
@@ -88,6 +89,21 @@ public final class KvSqueezeChatModel implements ChatModel {
 
     public void setObservationConvention(ChatModelObservationConvention convention) {
         this.convention = convention;
+    }
+
+    /** Consulted before every generation is queued; its refusal reaches the caller as its exception. */
+    public void setAdmissionGuard(AdmissionGuard admission) {
+        this.admission = Objects.requireNonNull(admission, "admission");
+    }
+
+    /**
+     * Asks the admission guard now, for callers that must know before they commit to a response (a stream's
+     * HTTP status goes out before its first event).
+     *
+     * @throws AdmissionGuard.OverloadedException when a generation would be refused
+     */
+    public void checkAdmission() {
+        admission.admit();
     }
 
     public void setTenantMetrics(TenantMetrics metrics) {
@@ -172,6 +188,7 @@ public final class KvSqueezeChatModel implements ChatModel {
     }
 
     private Job prepare(Prompt prompt, @Nullable String tenant) {
+        admission.admit();
         ChatOptions requested = prompt.getOptions() != null ? prompt.getOptions() : defaults;
         GenerationRequest request = generationRequest(requested);
         int[] promptIds = worker.encodeChat(toEngineMessages(prompt.getInstructions()));

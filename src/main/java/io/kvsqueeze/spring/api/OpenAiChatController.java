@@ -1,5 +1,6 @@
 package io.kvsqueeze.spring.api;
 
+import io.kvsqueeze.spring.ai.AdmissionGuard;
 import io.kvsqueeze.spring.ai.GenerationWorker;
 import io.kvsqueeze.spring.ai.GenerationWorker.PromptTooLongException;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
@@ -97,6 +98,12 @@ public class OpenAiChatController {
         ChatCompletionRequest request = ChatCompletionRequest.parse(body, chatModel.modelId());
         TenantLimits limits = directory.tenant(tenantId).map(Tenant::limits).orElse(TenantLimits.NONE);
         KvSqueezeChatOptions options = applyLimits(tenantId, request, limits);
+        try {
+            chatModel.checkAdmission();
+        } catch (AdmissionGuard.OverloadedException e) {
+            metrics.rejected(tenantId, "memory_pressure");
+            throw e;
+        }
 
         TenantConcurrency.Permit permit = concurrency.tryAcquire(tenantId, limits.maxConcurrentRequests());
         if (permit == null) {
@@ -327,6 +334,17 @@ public class OpenAiChatController {
             response.header(HttpHeaders.RETRY_AFTER, "1");
         }
         return response.body(error.body());
+    }
+
+    /** Memory pressure: a retry after a short wait can succeed, so the clients are told to retry. */
+    @ExceptionHandler(AdmissionGuard.OverloadedException.class)
+    ResponseEntity<Map<String, Object>> overloaded(AdmissionGuard.OverloadedException e) {
+        OpenAiError error = new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "server_error", null, "memory_pressure",
+                e.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).contentType(MediaType.APPLICATION_JSON)
+                .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
+                .header("X-Should-Retry", "true")
+                .body(error.body());
     }
 
     @ExceptionHandler(PromptTooLongException.class)

@@ -22,6 +22,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set
  * @param tenants   tenants, their limits, KV policies and API keys, kept in PostgreSQL
  * @param api       the OpenAI-compatible API under {@code /v1}
+ * @param guard     refusal of new generations while memory is short
  */
 @ConfigurationProperties(prefix = "kvsqueeze")
 public record KvSqueezeProperties(
@@ -31,7 +32,8 @@ public record KvSqueezeProperties(
         @DefaultValue Admin admin,
         @DefaultValue EmbeddedDatabase embeddedDatabase,
         @DefaultValue Tenants tenants,
-        @DefaultValue Api api) {
+        @DefaultValue Api api,
+        @DefaultValue Guard guard) {
 
     public KvSqueezeProperties {
         // Fails the binding (and the start) with the property named, instead of accepting a policy we cannot apply.
@@ -147,5 +149,23 @@ public record KvSqueezeProperties(
     public record Api(
             @DefaultValue("true") boolean enabled,
             @DefaultValue("10m") Duration streamTimeout) {
+    }
+
+    /**
+     * @param enabled              refuse new generations (503 with Retry-After on the API) while memory is short
+     * @param heapHighWatermark    refuse above this fill level of the heap (the old generation with a
+     *                             generational collector), 0 to 1
+     * @param heapLowWatermark     accept again below this level
+     * @param kvBytesHighWatermark refuse above this many KV cache bytes in use; unset: KV bytes are not watched
+     * @param kvBytesLowWatermark  accept again below this many; unset: 90% of the high watermark
+     * @param sampleInterval       how often memory is sampled; also the Retry-After given to refused requests
+     */
+    public record Guard(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("0.9") double heapHighWatermark,
+            @DefaultValue("0.8") double heapLowWatermark,
+            @Nullable Long kvBytesHighWatermark,
+            @Nullable Long kvBytesLowWatermark,
+            @DefaultValue("1s") Duration sampleInterval) {
     }
 }

@@ -28,6 +28,8 @@ import org.springframework.boot.test.context.SpringBootTest;
                 "kvsqueeze.chat.max-tokens=" + KvSqueezeSpringBootTest.MAX_TOKENS,
                 "kvsqueeze.embedded-database.ephemeral=true",
                 "kvsqueeze.tenants.refresh-interval=250ms",
+                // Memory is sampled only when a test asks (GuardTest), so that no background reading races it.
+                "kvsqueeze.guard.sample-interval=0s",
                 "kvsqueeze.admin.token=" + KvSqueezeSpringBootTest.ADMIN_TOKEN,
                 "management.endpoints.web.exposure.include=health,metrics",
                 "management.endpoint.health.show-details=always",
