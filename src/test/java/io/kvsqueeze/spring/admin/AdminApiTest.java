@@ -80,6 +80,16 @@ class AdminApiTest {
     }
 
     @Test
+    void pathVariantsDoNotSlipPastTheTokenCheck() {
+        for (String path : List.of("//admin/v1/tenants", "/admin/v1;x=y/tenants", "/admin/v1/./tenants",
+                "/admin/x/../v1/tenants", "/admin/v1/tenants/", "/ADMIN/v1/tenants", "/admin//v1/tenants")) {
+            Response response = http.get(path);
+            assertThat(response.status()).as(path + " -> " + response).isNotEqualTo(200);
+            assertThat(response.body()).as(path).doesNotContain("display_name");
+        }
+    }
+
+    @Test
     void tenantsCrud() {
         String id = createTenant(Map.of("max_new_tokens", 16, "max_concurrent_requests", 2));
         JsonNode tenant = http.get("/admin/v1/tenants/" + id, ADMIN).json();
