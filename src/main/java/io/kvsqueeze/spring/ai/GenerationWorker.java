@@ -31,7 +31,9 @@ public final class GenerationWorker implements AutoCloseable {
     private final Generator generator;
     private final ExecutorService thread;
     private final AtomicInteger queued = new AtomicInteger();
-    private final long fullBytesPerToken;
+    // Bytes one token's keys and values take in the uncompressed store. Until the first generation it is the
+    // float32 size, an upper bound for the element types the engine stores; after it, the store's exact figure.
+    private volatile long fullBytesPerToken;
     // Touched only on the worker thread.
     private Sequence sequence;
     private String sequenceTenant;
@@ -47,7 +49,7 @@ public final class GenerationWorker implements AutoCloseable {
             return worker;
         });
         LlamaConfig config = engine.model().config();
-        // The uncompressed cache stores one float key and one float value per (layer, KV head, dimension).
+        // One key and one value per (layer, KV head, dimension), at most 4 bytes each.
         this.fullBytesPerToken = (long) config.layers() * config.kvHeads() * config.headDim() * 2 * Float.BYTES;
     }
 
@@ -55,7 +57,10 @@ public final class GenerationWorker implements AutoCloseable {
         return engine;
     }
 
-    /** Bytes the uncompressed cache holds per token (keys and values of every layer and KV head). */
+    /**
+     * Bytes the uncompressed cache holds per token (keys and values of every layer and KV head): an upper bound
+     * until the first generation has measured the store, exact afterwards.
+     */
     public long fullBytesPerToken() {
         return fullBytesPerToken;
     }
@@ -139,6 +144,12 @@ public final class GenerationWorker implements AutoCloseable {
                 }
             });
             kvBytesHeld = result.kvBytes();
+            // The only KV policy today ('full') keeps every token, so the store's bytes over its tokens are the
+            // exact uncompressed size per token, whatever element type the engine stores. The compression issue
+            // must compute this from the element type instead, since a compressing store keeps fewer entries.
+            if (sequence.length() > 0 && result.kvBytes() > 0) {
+                fullBytesPerToken = result.kvBytes() / sequence.length();
+            }
             return new Completion(result, sequence.length() * fullBytesPerToken);
         } catch (RuntimeException e) {
             // A generation cut short leaves the sequence consistent only between tokens; start clean to be sure.
