@@ -1,0 +1,32 @@
+package io.kvsqueeze.spring.actuate;
+
+import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/** {@code kvsqueeze-model}: the model is loaded and its generation queue accepts work. */
+public class ModelHealthIndicator implements HealthIndicator {
+    private final KvSqueezeChatModel chatModel;
+    private final GenerationWorker worker;
+
+    public ModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationWorker worker) {
+        this.chatModel = chatModel;
+        this.worker = worker;
+    }
+
+    @Override
+    public Health health() {
+        InferenceEngine engine = worker.engine();
+        Health.Builder health = worker.accepting() ? Health.up() : Health.down();
+        return health
+                .withDetail("model", chatModel.modelId())
+                .withDetail("backend", "cpu")
+                .withDetail("threads", engine.options().threads())
+                .withDetail("contextTokens", engine.options().contextLength())
+                .withDetail("loadMillis", engine.loadNanos() / 1_000_000)
+                .withDetail("queuedGenerations", worker.queued())
+                .build();
+    }
+}

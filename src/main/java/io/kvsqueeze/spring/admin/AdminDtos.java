@@ -1,0 +1,81 @@
+package io.kvsqueeze.spring.admin;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.kvsqueeze.spring.tenant.Tenant;
+import io.kvsqueeze.spring.tenant.TenantLimits;
+import io.kvsqueeze.spring.tenant.TenantRepository;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.annotation.JsonNaming;
+
+/** The admin API's JSON documents (snake_case, like the OpenAI-compatible API). */
+public final class AdminDtos {
+    private AdminDtos() {
+    }
+
+    /** POST /tenants: {@code id} and {@code display_name} required; {@code kv_policy} defaults to kvsqueeze.kv-policy. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record CreateTenant(@Nullable String id, @Nullable String displayName, @Nullable Limits limits,
+                               @Nullable String kvPolicy) {
+    }
+
+    /** PUT /tenants/{id}: replaces the display name and all limits (an absent limit means none). */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record UpdateTenant(@Nullable String displayName, @Nullable Limits limits) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Limits(@Nullable Integer maxContextTokens, @Nullable Integer maxNewTokens,
+                         @Nullable Long kvBytesQuota, @Nullable Integer maxConcurrentRequests) {
+
+        static Limits of(TenantLimits limits) {
+            return new Limits(limits.maxContextTokens(), limits.maxNewTokens(), limits.kvBytesQuota(),
+                    limits.maxConcurrentRequests());
+        }
+
+        TenantLimits toLimits() {
+            return new TenantLimits(maxContextTokens, maxNewTokens, kvBytesQuota, maxConcurrentRequests);
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TenantView(String id, String displayName, Limits limits, String kvPolicy, long kvPolicyVersion,
+                             Instant createdAt, Instant updatedAt) {
+
+        static TenantView of(Tenant tenant) {
+            return new TenantView(tenant.id(), tenant.displayName(), Limits.of(tenant.limits()),
+                    tenant.kvPolicy().source(), tenant.kvPolicyVersion(), tenant.createdAt(), tenant.updatedAt());
+        }
+    }
+
+    /** GET and PUT /tenants/{id}/kv-policy; on PUT only {@code policy} is read, the version comes from If-Match. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record KvPolicyView(@Nullable String policy, @Nullable Long version) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record PolicyChangeView(long version, @Nullable String oldPolicy, String newPolicy, String changedBy,
+                                   Instant changedAt) {
+
+        static PolicyChangeView of(TenantRepository.PolicyChange change) {
+            return new PolicyChangeView(change.version(), change.oldPolicy(), change.newPolicy(), change.changedBy(),
+                    change.changedAt());
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record CreateApiKey(@Nullable String name) {
+    }
+
+    /** An API key; {@code key} is present only in the response that created it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ApiKeyView(String id, String tenantId, String prefix, @Nullable String name, Instant createdAt,
+                             @Nullable String key) {
+
+        static ApiKeyView of(TenantRepository.ApiKeyInfo info, @Nullable String key) {
+            return new ApiKeyView(info.id(), info.tenantId(), info.prefix(), info.name(), info.createdAt(), key);
+        }
+    }
+}

@@ -1,0 +1,412 @@
+package io.kvsqueeze.spring.api;
+
+import io.kvsqueeze.spring.ai.AdmissionGuard;
+import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationWorker.PromptTooLongException;
+import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
+import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
+import io.kvsqueeze.spring.tenant.Tenant;
+import io.kvsqueeze.spring.tenant.TenantDirectory;
+import io.kvsqueeze.spring.tenant.TenantLimits;
+import io.kvsqueeze.spring.tenant.TenantMetrics;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.SystemMessage;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.chat.metadata.ChatResponseMetadata;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Schedulers;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The OpenAI-compatible API: {@code POST /v1/chat/completions} (whole or streamed as server-sent events) and
+ * {@code GET /v1/models}, so that the official OpenAI clients work against the local model with
+ * {@code baseUrl = http://host:port/v1} and a tenant API key. The request's tenant comes from its key
+ * ({@link TenantApiKeyFilter}); the tenant's limits are applied before anything is queued. Responses add a
+ * {@code kvsqueeze} object: the KV policy and the bytes its cache held, next to what the uncompressed cache
+ * would have held.
+ */
+@RestController
+@RequestMapping("/v1")
+public class OpenAiChatController {
+    private static final MediaType EVENT_STREAM = MediaType.TEXT_EVENT_STREAM;
+
+    private final KvSqueezeChatModel chatModel;
+    private final GenerationWorker worker;
+    private final TenantDirectory directory;
+    private final TenantConcurrency concurrency;
+    private final JsonMapper json;
+    private final Duration streamTimeout;
+    private final TenantMetrics metrics;
+    private final long created = Instant.now().getEpochSecond();
+
+    public OpenAiChatController(KvSqueezeChatModel chatModel, GenerationWorker worker, TenantDirectory directory,
+                                TenantConcurrency concurrency, JsonMapper json, Duration streamTimeout,
+                                TenantMetrics metrics) {
+        this.chatModel = chatModel;
+        this.worker = worker;
+        this.directory = directory;
+        this.concurrency = concurrency;
+        this.json = json;
+        this.streamTimeout = streamTimeout;
+        this.metrics = metrics;
+    }
+
+    @GetMapping("/models")
+    public Map<String, Object> models() {
+        return Map.of("object", "list", "data", List.of(model()));
+    }
+
+    @GetMapping("/models/{id}")
+    public Map<String, Object> model(@PathVariable String id) {
+        if (!id.equals(chatModel.modelId())) {
+            throw modelNotFound(id);
+        }
+        return model();
+    }
+
+    @PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<?> chatCompletions(@RequestBody JsonNode body, HttpServletRequest servletRequest) {
+        String tenantId = (String) servletRequest.getAttribute(TenantApiKeyFilter.TENANT_ATTRIBUTE);
+        ChatCompletionRequest request = ChatCompletionRequest.parse(body, chatModel.modelId());
+        TenantLimits limits = directory.tenant(tenantId).map(Tenant::limits).orElse(TenantLimits.NONE);
+        KvSqueezeChatOptions options = applyLimits(tenantId, request, limits);
+        try {
+            chatModel.checkAdmission();
+        } catch (AdmissionGuard.OverloadedException e) {
+            metrics.rejected(tenantId, "memory_pressure");
+            throw e;
+        }
+
+        TenantConcurrency.Permit permit = concurrency.tryAcquire(tenantId, limits.maxConcurrentRequests());
+        if (permit == null) {
+            metrics.rejected(tenantId, "max_concurrent_requests");
+            throw new OpenAiError(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "too_many_concurrent_requests",
+                    "tenant '" + tenantId + "' already has " + limits.maxConcurrentRequests()
+                            + " requests in flight (max_concurrent_requests); retry when one has finished");
+        }
+        Prompt prompt = new Prompt(request.messages(), options);
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        if (!request.stream()) {
+            try {
+                return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(completion(id, chatModel.call(prompt)));
+            } finally {
+                permit.release();
+            }
+        }
+        try {
+            return ResponseEntity.ok()
+                    .contentType(EVENT_STREAM)
+                    .header(HttpHeaders.CACHE_CONTROL, "no-cache")
+                    .header("X-Accel-Buffering", "no")
+                    .body(stream(id, prompt, request.includeUsage(), permit));
+        } catch (RuntimeException e) {
+            permit.release();
+            throw e;
+        }
+    }
+
+    /**
+     * The options with the tenant's limits applied: a request above a limit is refused (naming the parameter)
+     * rather than silently cut, except that an unset max_tokens becomes the lower of the default and the limit.
+     */
+    private KvSqueezeChatOptions applyLimits(String tenantId, ChatCompletionRequest request, TenantLimits limits) {
+        KvSqueezeChatOptions options = request.options();
+        Integer requested = options.getMaxTokens();
+        int maxTokens = requested != null ? requested : chatModel.getOptions().getMaxTokens();
+        if (limits.maxNewTokens() != null) {
+            if (requested != null && requested > limits.maxNewTokens()) {
+                metrics.rejected(tenantId, "max_new_tokens");
+                throw OpenAiError.invalidRequest(request.maxTokensParam(), request.maxTokensParam() + " is " + requested
+                        + " but this tenant may generate at most " + limits.maxNewTokens() + " tokens per reply");
+            }
+            maxTokens = Math.min(maxTokens, limits.maxNewTokens());
+        }
+        int promptTokens = worker.encodeChat(KvSqueezeChatModel.toEngineMessages(request.messages())).length;
+        if (limits.maxContextTokens() != null && promptTokens + maxTokens > limits.maxContextTokens()) {
+            metrics.rejected(tenantId, "max_context_tokens");
+            throw new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", "messages", "context_length_exceeded",
+                    "this tenant's context is " + limits.maxContextTokens() + " tokens, but the messages take "
+                            + promptTokens + " and " + request.maxTokensParam() + " asks for " + maxTokens);
+        }
+        // With the uncompressed cache (the only policy today) a request's KV bytes are known in advance: every
+        // token of prompt and reply keeps its keys and values.
+        long kvBytesNeeded = (long) (promptTokens + maxTokens) * worker.fullBytesPerToken();
+        if (limits.kvBytesQuota() != null && kvBytesNeeded > limits.kvBytesQuota()) {
+            metrics.rejected(tenantId, "kv_bytes_quota");
+            throw new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", request.maxTokensParam(),
+                    "kv_bytes_quota_exceeded", "the messages (" + promptTokens + " tokens) and " + maxTokens
+                            + " new tokens need up to " + kvBytesNeeded + " KV bytes, over this tenant's quota of "
+                            + limits.kvBytesQuota());
+        }
+        return options.mutate().maxTokens(maxTokens).build();
+    }
+
+    private Map<String, Object> completion(String id, ChatResponse response) {
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("role", "assistant");
+        message.put("content", response.getResult().getOutput().getText());
+        message.put("refusal", null);
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", 0);
+        choice.put("message", message);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", response.getResult().getMetadata().getFinishReason());
+        Map<String, Object> body = envelope(id, "chat.completion");
+        body.put("choices", List.of(choice));
+        body.put("usage", usage(response.getMetadata()));
+        body.put("kvsqueeze", kvsqueeze(response.getMetadata()));
+        return body;
+    }
+
+    private ResponseBodyEmitter stream(String id, Prompt prompt, boolean includeUsage, TenantConcurrency.Permit permit) {
+        SseStream sse = new SseStream(new ResponseBodyEmitter(streamTimeout.toMillis()), permit);
+        Map<String, Object> role = new LinkedHashMap<>();
+        role.put("role", "assistant");
+        role.put("content", "");
+        sse.send(chunk(id, role, null, includeUsage));
+        // The stream is created here, on the request's thread, where the tenant is set.
+        sse.subscription.set(chatModel.stream(prompt)
+                // Writing to a slow client must never hold up the generation queue.
+                .publishOn(Schedulers.boundedElastic())
+                .subscribe(
+                        response -> {
+                            String text = response.getResult().getOutput().getText();
+                            String finish = response.getResult().getMetadata().getFinishReason();
+                            if (text != null && !text.isEmpty()) {
+                                sse.send(chunk(id, Map.of("content", text), null, includeUsage));
+                            }
+                            if (finish != null) {
+                                Map<String, Object> last = chunk(id, Map.of(), finish, includeUsage);
+                                last.put("kvsqueeze", kvsqueeze(response.getMetadata()));
+                                sse.send(last);
+                                if (includeUsage) {
+                                    Map<String, Object> usage = envelope(id, "chat.completion.chunk");
+                                    usage.put("choices", List.of());
+                                    usage.put("usage", usage(response.getMetadata()));
+                                    sse.send(usage);
+                                }
+                            }
+                        },
+                        failure -> {
+                            // Headers are gone: the error travels as an event, which OpenAI's clients raise.
+                            sse.send(new OpenAiError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", null, null,
+                                    String.valueOf(failure.getMessage())).body());
+                            sse.emitter.complete();
+                        },
+                        () -> {
+                            sse.sendRaw("data: [DONE]\n\n");
+                            sse.emitter.complete();
+                        }));
+        if (sse.stopped) {
+            // The client left before the subscription existed for stop() to cancel.
+            sse.subscription.get().dispose();
+        }
+        return sse.emitter;
+    }
+
+    /**
+     * One streamed reply: its emitter, the generation's subscription and the tenant's slot. Whichever way it
+     * ends (completed, timed out, client gone) the slot is released and the generation cancelled.
+     */
+    private final class SseStream {
+        final ResponseBodyEmitter emitter;
+        final AtomicReference<Disposable> subscription = new AtomicReference<>();
+        private final TenantConcurrency.Permit permit;
+        volatile boolean stopped;
+
+        SseStream(ResponseBodyEmitter emitter, TenantConcurrency.Permit permit) {
+            this.emitter = emitter;
+            this.permit = permit;
+            emitter.onCompletion(this::stop);
+            emitter.onTimeout(this::stop);
+            emitter.onError(failure -> stop());
+        }
+
+        void send(Map<String, Object> event) {
+            sendRaw("data: " + json.writeValueAsString(event) + "\n\n");
+        }
+
+        void sendRaw(String text) {
+            try {
+                emitter.send(text, MediaType.TEXT_PLAIN);
+            } catch (IOException | IllegalStateException clientGone) {
+                // The client went away (or the emitter already ended): stop generating for it.
+                stop();
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            permit.release();
+            Disposable running = subscription.get();
+            if (running != null) {
+                running.dispose();
+            }
+        }
+    }
+
+    private Map<String, Object> chunk(String id, Map<String, Object> delta, @Nullable String finishReason,
+                                      boolean includeUsage) {
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", 0);
+        choice.put("delta", delta);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", finishReason);
+        Map<String, Object> chunk = envelope(id, "chat.completion.chunk");
+        chunk.put("choices", List.of(choice));
+        if (includeUsage) {
+            chunk.put("usage", null);
+        }
+        return chunk;
+    }
+
+    private Map<String, Object> envelope(String id, String object) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", id);
+        body.put("object", object);
+        body.put("created", Instant.now().getEpochSecond());
+        body.put("model", chatModel.modelId());
+        return body;
+    }
+
+    private static Map<String, Object> usage(ChatResponseMetadata metadata) {
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("prompt_tokens", metadata.getUsage().getPromptTokens());
+        usage.put("completion_tokens", metadata.getUsage().getCompletionTokens());
+        usage.put("total_tokens", metadata.getUsage().getTotalTokens());
+        return usage;
+    }
+
+    private static Map<String, Object> kvsqueeze(ChatResponseMetadata metadata) {
+        Map<String, Object> kv = new LinkedHashMap<>();
+        kv.put("policy", metadata.get(KvSqueezeChatModel.KV_POLICY));
+        kv.put("kv_bytes", metadata.get(KvSqueezeChatModel.KV_BYTES));
+        kv.put("kv_bytes_full", metadata.get(KvSqueezeChatModel.KV_BYTES_FULL));
+        return kv;
+    }
+
+    private Map<String, Object> model() {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("id", chatModel.modelId());
+        model.put("object", "model");
+        model.put("created", created);
+        model.put("owned_by", "kvsqueeze");
+        return model;
+    }
+
+    private static OpenAiError modelNotFound(String id) {
+        return new OpenAiError(HttpStatus.NOT_FOUND, "invalid_request_error", "model", "model_not_found",
+                "The model '" + id + "' does not exist; GET /v1/models lists the one this server runs");
+    }
+
+    @ExceptionHandler(OpenAiError.class)
+    ResponseEntity<Map<String, Object>> openAiError(OpenAiError error) {
+        ResponseEntity.BodyBuilder response = ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON);
+        if (error.status() == HttpStatus.TOO_MANY_REQUESTS) {
+            response.header(HttpHeaders.RETRY_AFTER, "1");
+        }
+        return response.body(error.body());
+    }
+
+    /** Memory pressure: a retry after a short wait can succeed, so the clients are told to retry. */
+    @ExceptionHandler(AdmissionGuard.OverloadedException.class)
+    ResponseEntity<Map<String, Object>> overloaded(AdmissionGuard.OverloadedException e) {
+        OpenAiError error = new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "server_error", null, "memory_pressure",
+                e.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).contentType(MediaType.APPLICATION_JSON)
+                .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
+                .header("X-Should-Retry", "true")
+                .body(error.body());
+    }
+
+    @ExceptionHandler(PromptTooLongException.class)
+    ResponseEntity<Map<String, Object>> promptTooLong(PromptTooLongException e) {
+        return openAiError(new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", "messages",
+                "context_length_exceeded", e.getMessage()));
+    }
+
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    ResponseEntity<Map<String, Object>> unreadable(HttpMessageNotReadableException e) {
+        return openAiError(OpenAiError.invalidRequest(null, "the request body must be a JSON object"));
+    }
+
+    /** Sampling values the engine refuses (e.g. a negative temperature) after the request's own checks. */
+    @ExceptionHandler(IllegalArgumentException.class)
+    ResponseEntity<Map<String, Object>> illegalArgument(IllegalArgumentException e) {
+        return openAiError(OpenAiError.invalidRequest(null, String.valueOf(e.getMessage())));
+    }
+
+    /** Messages of the OpenAI request as Spring AI messages; kept separate to parse and validate in one place. */
+    static List<Message> messages(JsonNode node) {
+        if (node == null || !node.isArray() || node.isEmpty()) {
+            throw OpenAiError.invalidRequest("messages", "messages must be a non-empty array");
+        }
+        List<Message> messages = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode message = node.get(i);
+            String param = "messages[" + i + "]";
+            if (!message.isObject()) {
+                throw OpenAiError.invalidRequest(param, param + " must be an object");
+            }
+            String role = message.path("role").isString() ? message.get("role").asString() : null;
+            String content = content(message.get("content"), param + ".content");
+            messages.add(switch (role == null ? "" : role) {
+                case "system", "developer" -> new SystemMessage(content);
+                case "user" -> new UserMessage(content);
+                case "assistant" -> new AssistantMessage(content);
+                default -> throw OpenAiError.invalidRequest(param + ".role", param + ".role must be system, developer,"
+                        + " user or assistant (tools are not supported), got " + (role == null ? "none" : "'" + role + "'"));
+            });
+        }
+        return messages;
+    }
+
+    private static String content(@Nullable JsonNode content, String param) {
+        if (content == null || content.isNull()) {
+            return "";
+        }
+        if (content.isString()) {
+            return content.asString();
+        }
+        if (content.isArray()) {
+            StringBuilder text = new StringBuilder();
+            for (JsonNode part : content) {
+                if (!"text".equals(part.path("type").asString(null)) || !part.path("text").isString()) {
+                    throw OpenAiError.invalidRequest(param, param + " may hold only text parts ({\"type\":\"text\","
+                            + "\"text\":...}); this model reads text only");
+                }
+                text.append(part.get("text").asString());
+            }
+            return text.toString();
+        }
+        throw OpenAiError.invalidRequest(param, param + " must be a string or an array of text parts");
+    }
+}

@@ -1,0 +1,114 @@
+package io.kvsqueeze.spring.autoconfigure;
+
+import io.kvsqueeze.engine.InferenceEngine;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.kvsqueeze.spring.ai.AdmissionGuard;
+import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.guard.HeapProbe;
+import io.kvsqueeze.spring.guard.MemoryPressureGuard;
+import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
+import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
+import io.kvsqueeze.spring.tenant.KvPolicy;
+import io.kvsqueeze.spring.tenant.TenantPolicies;
+import io.kvsqueeze.spring.tenant.TenantMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.observation.ChatModelObservationConvention;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The in-process model: the engine (loaded once, closed at shutdown), the queue its generations run on, and a
+ * Spring AI {@link ChatModel} on top. Every bean backs off when the application defines its own.
+ */
+@AutoConfiguration(after = KvSqueezeTenantAutoConfiguration.class, afterName =
+        "io.github.resilience4j.springboot.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
+@ConditionalOnClass(ChatModel.class)
+@EnableConfigurationProperties(KvSqueezeProperties.class)
+public class KvSqueezeAutoConfiguration {
+    private static final Log log = LogFactory.getLog(KvSqueezeAutoConfiguration.class);
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public InferenceEngine kvSqueezeInferenceEngine(KvSqueezeProperties properties) {
+        KvSqueezeProperties.Model model = properties.model();
+        InferenceEngine engine = InferenceEngine.load(model.resolvedPath(), model.engineOptions());
+        log.info("KVSqueeze loaded " + model.resolvedPath() + " in " + engine.loadNanos() / 1_000_000 + " ms ("
+                + model.backend().name().toLowerCase() + " backend: cpu, " + engine.options().threads()
+                + " threads, " + engine.options().contextLength() + " context tokens)");
+        return engine;
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public GenerationWorker kvSqueezeGenerationWorker(InferenceEngine engine) {
+        return new GenerationWorker(engine);
+    }
+
+    /** Every generation gets {@code kvsqueeze.kv-policy} unless tenants are configured to have their own. */
+    @Bean
+    @ConditionalOnMissingBean
+    public TenantPolicies kvSqueezeTenantPolicies(KvSqueezeProperties properties) {
+        return TenantPolicies.fixed(KvPolicy.parse("kvsqueeze.kv-policy", properties.kvPolicy()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public KvSqueezeChatModel kvSqueezeChatModel(GenerationWorker worker, KvSqueezeProperties properties,
+                                                 TenantPolicies policies,
+                                                 ObjectProvider<ObservationRegistry> observationRegistry,
+                                                 ObjectProvider<ChatModelObservationConvention> observationConvention,
+                                                 ObjectProvider<MeterRegistry> meterRegistry,
+                                                 ObjectProvider<AdmissionGuard> admissionGuard) {
+        KvSqueezeProperties.Chat chat = properties.chat();
+        KvSqueezeChatOptions defaults = KvSqueezeChatOptions.builder()
+                .maxTokens(chat.maxTokens())
+                .temperature(chat.temperature())
+                .topK(chat.topK())
+                .topP(chat.topP())
+                .minP(chat.minP())
+                .seed(chat.seed())
+                .build();
+        KvSqueezeChatModel chatModel = new KvSqueezeChatModel(worker, properties.model().resolvedId(), defaults,
+                policies, observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP));
+        observationConvention.ifAvailable(chatModel::setObservationConvention);
+        chatModel.setTenantMetrics(new TenantMetrics(meterRegistry.getIfUnique()));
+        admissionGuard.ifUnique(chatModel::setAdmissionGuard);
+        return chatModel;
+    }
+
+    /** The memory-pressure guard, when Resilience4j is on the classpath (it is a dependency of the starter). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(CircuitBreakerRegistry.class)
+    @ConditionalOnProperty(prefix = "kvsqueeze.guard", name = "enabled", matchIfMissing = true)
+    static class MemoryGuard {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean(AdmissionGuard.class)
+        MemoryPressureGuard kvSqueezeMemoryPressureGuard(GenerationWorker worker, KvSqueezeProperties properties,
+                                                         ObjectProvider<CircuitBreakerRegistry> registry) {
+            KvSqueezeProperties.Guard guard = properties.guard();
+            Long kvHigh = guard.kvBytesHighWatermark();
+            long kvLow = guard.kvBytesLowWatermark() != null ? guard.kvBytesLowWatermark()
+                    : kvHigh != null ? kvHigh * 9 / 10 : 0;
+            MemoryPressureGuard.Watermarks watermarks = new MemoryPressureGuard.Watermarks(
+                    guard.heapHighWatermark(), guard.heapLowWatermark(), kvHigh, kvLow);
+            // Resilience4j's registry when its auto-configuration runs, so the breaker shows in its metrics and health.
+            CircuitBreaker breaker = registry.getIfAvailable(CircuitBreakerRegistry::ofDefaults)
+                    .circuitBreaker(MemoryPressureGuard.BREAKER_NAME);
+            return new MemoryPressureGuard(breaker,
+                    MemoryPressureGuard.MemoryProbe.of(HeapProbe::usedFraction, worker::kvBytesHeld),
+                    watermarks, guard.sampleInterval());
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.kvsqueeze.spring.autoconfigure;
+
+import io.kvsqueeze.engine.EngineOptions;
+import io.kvsqueeze.engine.ModelLocations;
+import io.kvsqueeze.engine.sampling.SamplingOptions;
+import io.kvsqueeze.spring.tenant.KvPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Settings of the in-process model, under {@code kvsqueeze.*}.
+ *
+ * @param model     which GGUF model to load and how to run it
+ * @param kvPolicy  default KV cache policy: the one new tenants get unless their creation names another, and
+ *                  the one for calls made outside any tenant; a preset name or a JSON document. Only {@code full}
+ *                  (the uncompressed cache) is accepted until the compression issue lands.
+ * @param chat      default generation options, used where a prompt's options leave a value unset
+ * @param admin     the admin REST API
+ * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set
+ * @param tenants   tenants, their limits, KV policies and API keys, kept in PostgreSQL
+ * @param api       the OpenAI-compatible API under {@code /v1}
+ * @param guard     refusal of new generations while memory is short
+ */
+@ConfigurationProperties(prefix = "kvsqueeze")
+public record KvSqueezeProperties(
+        @DefaultValue Model model,
+        @DefaultValue(KvPolicy.FULL) String kvPolicy,
+        @DefaultValue Chat chat,
+        @DefaultValue Admin admin,
+        @DefaultValue EmbeddedDatabase embeddedDatabase,
+        @DefaultValue Tenants tenants,
+        @DefaultValue Api api,
+        @DefaultValue Guard guard) {
+
+    public KvSqueezeProperties {
+        // Fails the binding (and the start) with the property named, instead of accepting a policy we cannot apply.
+        KvPolicy.parse("kvsqueeze.kv-policy", kvPolicy);
+    }
+
+    /**
+     * @param path          GGUF file to load; unset means the default model,
+     *                      {@code ${KVSQUEEZE_HOME:-~/.cache/kvsqueeze}/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+     * @param id            model name reported in responses and observations; unset means the file name
+     *                      without {@code .gguf}
+     * @param backend       where the model runs: {@code auto} picks the best available, {@code cpu} forces the
+     *                      CPU. Only the CPU backend exists today, so both run on the CPU.
+     * @param threads       compute threads; unset means all available processors
+     * @param contextTokens tokens one sequence can hold (prompt plus generated text); sizes the KV cache
+     * @param batchSize     prompt tokens processed per forward pass during prefill
+     */
+    public record Model(
+            @Nullable Path path,
+            @Nullable String id,
+            @DefaultValue("auto") Backend backend,
+            @Nullable Integer threads,
+            @DefaultValue("" + EngineOptions.DEFAULT_CONTEXT_LENGTH) int contextTokens,
+            @DefaultValue("" + EngineOptions.DEFAULT_BATCH_SIZE) int batchSize) {
+
+        public Path resolvedPath() {
+            return path != null ? path : ModelLocations.defaultModel();
+        }
+
+        public String resolvedId() {
+            if (id != null && !id.isBlank()) {
+                return id;
+            }
+            String file = resolvedPath().getFileName().toString();
+            return file.endsWith(".gguf") ? file.substring(0, file.length() - ".gguf".length()) : file;
+        }
+
+        public EngineOptions engineOptions() {
+            int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            return new EngineOptions(threadCount, contextTokens, batchSize);
+        }
+    }
+
+    /** Where the model runs. */
+    public enum Backend {
+        /** The best backend available; today always the CPU. */
+        AUTO,
+        /** The CPU (JDK Vector API). */
+        CPU
+    }
+
+    /**
+     * Defaults for generation options a prompt leaves unset. The sampling defaults are llama.cpp's.
+     *
+     * @param maxTokens   most tokens generated for one reply
+     * @param temperature 0 means greedy decoding
+     * @param topK        keep the K most likely tokens; 0 turns it off
+     * @param topP        nucleus sampling mass; 1 turns it off
+     * @param minP        drop tokens less likely than this fraction of the most likely one; 0 turns it off
+     * @param seed        random seed; unset means a new random seed per generation
+     */
+    public record Chat(
+            @DefaultValue("256") int maxTokens,
+            @DefaultValue("" + SamplingOptions.DEFAULT_TEMPERATURE) double temperature,
+            @DefaultValue("" + SamplingOptions.DEFAULT_TOP_K) int topK,
+            @DefaultValue("" + SamplingOptions.DEFAULT_TOP_P) double topP,
+            @DefaultValue("" + SamplingOptions.DEFAULT_MIN_P) double minP,
+            @Nullable Long seed) {
+    }
+
+    /**
+     * @param enabled serve the admin API under {@code /admin/v1} (needs a servlet web application and tenants)
+     * @param token   bearer token of the admin API ({@code KVSQUEEZE_ADMIN_TOKEN}), at least 16 characters; unset
+     *                means the one in {@code ${KVSQUEEZE_HOME:-~/.cache/kvsqueeze}/admin-token}, generated (mode
+     *                0600) at the first start
+     */
+    public record Admin(@DefaultValue("true") boolean enabled, @Nullable String token) {
+    }
+
+    /**
+     * @param enabled       start an embedded PostgreSQL when the application configures no
+     *                      {@code spring.datasource.url}
+     * @param dataDirectory where its data lives; unset means {@code ${KVSQUEEZE_HOME:-~/.cache/kvsqueeze}/pgdata}
+     * @param ephemeral     use a fresh temporary data directory, deleted at shutdown (demos, tests)
+     * @param port          TCP port on localhost; 0 picks a free one
+     */
+    public record EmbeddedDatabase(
+            @DefaultValue("true") boolean enabled,
+            @Nullable Path dataDirectory,
+            @DefaultValue("false") boolean ephemeral,
+            @DefaultValue("0") int port) {
+
+        public Path resolvedDataDirectory() {
+            return dataDirectory != null ? dataDirectory : ModelLocations.home().resolve("pgdata");
+        }
+    }
+
+    /**
+     * @param enabled         keep tenants in the database (schema {@code kvsqueeze}, migrated at start)
+     * @param refreshInterval how often each replica polls the database for changed tenants, policies and keys;
+     *                        changes made elsewhere apply within this interval
+     */
+    public record Tenants(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("2s") Duration refreshInterval) {
+    }
+
+    /**
+     * @param enabled       serve {@code /v1/chat/completions} and {@code /v1/models} (needs a servlet web
+     *                      application and tenants: every request needs a tenant API key)
+     * @param streamTimeout longest a streamed reply may take, queueing included
+     */
+    public record Api(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("10m") Duration streamTimeout) {
+    }
+
+    /**
+     * @param enabled              refuse new generations (503 with Retry-After on the API) while memory is short
+     * @param heapHighWatermark    refuse above this fill level of the heap (the old generation with a
+     *                             generational collector), 0 to 1
+     * @param heapLowWatermark     accept again below this level
+     * @param kvBytesHighWatermark refuse above this many KV cache bytes in use; unset: KV bytes are not watched
+     * @param kvBytesLowWatermark  accept again below this many; unset: 90% of the high watermark
+     * @param sampleInterval       how often memory is sampled; also the Retry-After given to refused requests
+     */
+    public record Guard(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("0.9") double heapHighWatermark,
+            @DefaultValue("0.8") double heapLowWatermark,
+            @Nullable Long kvBytesHighWatermark,
+            @Nullable Long kvBytesLowWatermark,
+            @DefaultValue("1s") Duration sampleInterval) {
+    }
+}

@@ -1,0 +1,55 @@
+package io.kvsqueeze.spring.tenant;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Per-tenant meters. The tenant tag is the tenant id ({@value #NO_TENANT} for calls made outside any tenant),
+ * so their number grows with the number of tenants: fine for the tens to hundreds a single model serves; use a
+ * {@code MeterFilter} to drop the tag if there are many more.
+ *
+ * <ul>
+ *   <li>{@code kvsqueeze.generations} (counter; tenant, finish_reason)</li>
+ *   <li>{@code kvsqueeze.tokens} (counter; tenant, type = prompt | completion)</li>
+ *   <li>{@code kvsqueeze.kv.bytes} (summary of the KV bytes a generation ended with; tenant)</li>
+ *   <li>{@code kvsqueeze.requests.rejected} (counter; tenant, reason), from the OpenAI-compatible API</li>
+ * </ul>
+ */
+public final class TenantMetrics {
+    public static final String NO_TENANT = "none";
+    private final @Nullable MeterRegistry registry;
+
+    /** @param registry null records nothing */
+    public TenantMetrics(@Nullable MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public void generation(@Nullable String tenant, String finishReason, int promptTokens, int completionTokens,
+                           long kvBytes) {
+        if (registry == null) {
+            return;
+        }
+        String tag = tag(tenant);
+        Counter.builder("kvsqueeze.generations").description("Generations finished")
+                .tag("tenant", tag).tag("finish_reason", finishReason).register(registry).increment();
+        Counter.builder("kvsqueeze.tokens").description("Tokens processed").baseUnit("tokens")
+                .tag("tenant", tag).tag("type", "prompt").register(registry).increment(promptTokens);
+        Counter.builder("kvsqueeze.tokens").description("Tokens processed").baseUnit("tokens")
+                .tag("tenant", tag).tag("type", "completion").register(registry).increment(completionTokens);
+        DistributionSummary.builder("kvsqueeze.kv.bytes").description("KV cache bytes at the end of a generation")
+                .baseUnit("bytes").tag("tenant", tag).register(registry).record(kvBytes);
+    }
+
+    public void rejected(@Nullable String tenant, String reason) {
+        if (registry != null) {
+            Counter.builder("kvsqueeze.requests.rejected").description("Requests refused by a tenant limit or a guard")
+                    .tag("tenant", tag(tenant)).tag("reason", reason).register(registry).increment();
+        }
+    }
+
+    private static String tag(@Nullable String tenant) {
+        return tenant == null ? NO_TENANT : tenant;
+    }
+}

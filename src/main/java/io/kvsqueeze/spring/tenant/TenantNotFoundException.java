@@ -1,0 +1,7 @@
+package io.kvsqueeze.spring.tenant;
+
+public class TenantNotFoundException extends RuntimeException {
+    public TenantNotFoundException(String tenantId) {
+        super("no tenant '" + tenantId + "'");
+    }
+}

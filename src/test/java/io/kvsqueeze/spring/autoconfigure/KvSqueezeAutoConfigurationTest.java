@@ -1,0 +1,71 @@
+package io.kvsqueeze.spring.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.model.TinyModel;
+import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
+import io.kvsqueeze.spring.tenant.KvPolicy;
+import io.kvsqueeze.spring.tenant.TenantPolicies;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+/** The auto-configuration's conditions and property handling, on a tiny random model (no download needed). */
+class KvSqueezeAutoConfigurationTest {
+    @TempDir
+    static Path dir;
+    static Path tinyModel;
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(KvSqueezeAutoConfiguration.class));
+
+    @BeforeAll
+    static void writeModel() {
+        tinyModel = new TinyModel().write(dir.resolve("tiny.gguf"));
+    }
+
+    @Test
+    void createsOneEngineAndAChatModelAndClosesThemWithTheContext() {
+        runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.model.threads=1",
+                        "kvsqueeze.model.context-tokens=64", "kvsqueeze.chat.temperature=0", "kvsqueeze.chat.max-tokens=4")
+                .run(context -> {
+                    assertThat(context).hasSingleBean(InferenceEngine.class).hasSingleBean(ChatModel.class)
+                            .hasSingleBean(GenerationWorker.class);
+                    KvSqueezeChatModel chatModel = context.getBean(KvSqueezeChatModel.class);
+                    assertThat(chatModel.modelId()).isEqualTo("tiny");
+                    assertThat(chatModel.getOptions().getMaxTokens()).isEqualTo(4);
+                    assertThat(chatModel.getOptions().getTemperature()).isEqualTo(0.0);
+                    assertThat(context.getBean(InferenceEngine.class).options().contextLength()).isEqualTo(64);
+                    assertThat(chatModel.call("hi")).isNotNull();
+                });
+    }
+
+    @Test
+    void refusesAKvPolicyOtherThanFullNamingTheProperty() {
+        runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.kv-policy=snapkv")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .rootCause().hasMessageContaining("kvsqueeze.kv-policy")
+                        .hasMessageContaining("'snapkv' is not supported yet"));
+    }
+
+    @Test
+    void failsToStartWithAMessageNamingAMissingModel() {
+        runner.withPropertyValues("kvsqueeze.model.path=" + dir.resolve("absent.gguf"))
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .rootCause().hasMessageContaining("model file not found").hasMessageContaining("absent.gguf"));
+    }
+
+    @Test
+    void backsOffForTheApplicationsOwnBeans() {
+        TenantPolicies own = tenant -> KvPolicy.full();
+        runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.model.threads=1")
+                .withBean(TenantPolicies.class, () -> own)
+                .run(context -> assertThat(context.getBean(TenantPolicies.class)).isSameAs(own));
+    }
+}
