@@ -1,6 +1,7 @@
 package io.kvsqueeze.cli;
 
 import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.compress.KvPolicy;
 import io.kvsqueeze.engine.chat.ChatMessage;
 import io.kvsqueeze.engine.generate.GenerationResult;
 import io.kvsqueeze.engine.generate.Generator;
@@ -31,6 +32,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingMixin sampling;
 
+    @Mixin
+    KvPolicyOptions kvPolicy;
+
     @Option(names = "--system", paramLabel = "TEXT", description = "system message")
     String system;
 
@@ -38,8 +42,9 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        KvPolicy policy = kvPolicy.policy(); // a bad policy fails before the model loads
         try (InferenceEngine engine = modelOptions.load()) {
-            Sequence sequence = engine.newSequence();
+            Sequence sequence = engine.newSequence(policy);
             Generator generator = new Generator(engine);
             List<ChatMessage> messages = new ArrayList<>();
             newConversation(messages);

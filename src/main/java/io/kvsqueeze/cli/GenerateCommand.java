@@ -1,6 +1,7 @@
 package io.kvsqueeze.cli;
 
 import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.compress.KvPolicy;
 import io.kvsqueeze.engine.chat.ChatMessage;
 import io.kvsqueeze.engine.generate.GenerationResult;
 import io.kvsqueeze.engine.generate.Generator;
@@ -28,6 +29,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingMixin sampling;
 
+    @Mixin
+    KvPolicyOptions kvPolicy;
+
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the prompt")
     String prompt;
 
@@ -43,6 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        KvPolicy policy = kvPolicy.policy(); // a bad policy fails before the model loads
         try (InferenceEngine engine = modelOptions.load()) {
             int[] promptIds;
             if (chat) {
@@ -55,17 +60,21 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 promptIds = engine.tokenizer().encode(prompt, true, false);
             }
-            Sequence sequence = engine.newSequence();
+            Sequence sequence = engine.newSequence(policy);
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             GenerationResult result = new Generator(engine).generate(sequence, promptIds, sampling.request(),
                     json ? text -> { } : out::print);
             if (json) {
-                out.println(JsonMapper.builder().build().writeValueAsString(toJson(result)));
+                Map<String, Object> fields = toJson(result);
+                fields.put("kv_bytes_full", sequence.fullKvBytes());
+                fields.put("kv_policy", kvPolicy.policy);
+                out.println(JsonMapper.builder().build().writeValueAsString(fields));
             } else {
                 out.println();
-                System.err.printf("[%d prompt tokens, prefill %.1f ms; %d tokens, %.1f tokens/s; %s]%n",
-                        result.promptTokens(), result.prefillMillis(), result.tokenIds().length,
-                        result.decodeTokensPerSecond(), result.finishReason().name().toLowerCase());
+                System.err.printf("[%d prompt tokens, prefill %.1f ms; %d tokens, %.1f tokens/s; %s; KV %d of %d"
+                                + " bytes]%n", result.promptTokens(), result.prefillMillis(), result.tokenIds().length,
+                        result.decodeTokensPerSecond(), result.finishReason().name().toLowerCase(), result.kvBytes(),
+                        sequence.fullKvBytes());
             }
         }
         return 0;

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 BenchCommand.class,
+                EvalCommand.class,
                 ServeCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -24,6 +24,7 @@ public final class HeatMapPng {
     private static final int LEFT = 70;
     private static final int TOP = 48;
     private static final int BOTTOM = 40;
+    private static final int MIN_WIDTH = 320;
 
     private HeatMapPng() {
     }
@@ -33,7 +34,7 @@ public final class HeatMapPng {
      */
     public static void write(Path file, String title, List<Integer> lengths, List<Double> depths,
                              double[][] accuracy) {
-        int width = LEFT + CELL_WIDTH * lengths.size() + 16;
+        int width = Math.max(LEFT + CELL_WIDTH * lengths.size() + 16, MIN_WIDTH); // room for title and axis label
         int height = TOP + CELL_HEIGHT * depths.size() + BOTTOM;
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();

@@ -120,6 +120,35 @@ public final class Sequence {
         return logits;
     }
 
+    /**
+     * Makes this sequence a copy of {@code source}: its tokens and every cache entry with its position (an
+     * evaluation prefills a prompt once and compresses copies of it with each policy). Both caches must have
+     * the same shape.
+     */
+    public void copyFrom(Sequence source) {
+        KvCache from = source.pass.cache();
+        KvCache to = pass.cache();
+        if (from.layers() != to.layers() || from.kvHeads() != to.kvHeads() || from.headDim() != to.headDim()
+                || source.length > tokens.length) {
+            throw new IllegalArgumentException("cannot copy a sequence of another shape or a longer context");
+        }
+        compression.abandon(pass);
+        to.clear();
+        float[] key = new float[from.headDim()];
+        float[] value = new float[from.headDim()];
+        for (int layer = 0; layer < from.layers(); layer++) {
+            for (int kvHead = 0; kvHead < from.kvHeads(); kvHead++) {
+                for (int i = 0; i < from.length(layer, kvHead); i++) {
+                    from.key(layer, kvHead, i, key, 0);
+                    from.value(layer, kvHead, i, value, 0);
+                    to.append(layer, kvHead, from.position(layer, kvHead, i), key, 0, value, 0);
+                }
+            }
+        }
+        System.arraycopy(source.tokens, 0, tokens, 0, source.length);
+        length = source.length;
+    }
+
     /** Forgets everything (the next prefill starts from an empty cache). */
     public void reset() {
         compression.abandon(pass);

@@ -8,6 +8,8 @@ import io.kvsqueeze.engine.generate.Generator;
 import io.kvsqueeze.engine.generate.Sequence;
 import io.kvsqueeze.engine.model.LlamaConfig;
 import java.util.List;
+import io.kvsqueeze.engine.kv.KvElementType;
+import io.kvsqueeze.spring.tenant.KvPolicy;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -37,6 +39,7 @@ public final class GenerationWorker implements AutoCloseable {
     // Touched only on the worker thread.
     private Sequence sequence;
     private String sequenceTenant;
+    private KvPolicy sequencePolicy;
     // Written on the worker thread after each generation, read by monitoring.
     private volatile long kvBytesHeld;
 
@@ -50,7 +53,7 @@ public final class GenerationWorker implements AutoCloseable {
         });
         LlamaConfig config = engine.model().config();
         // One key and one value per (layer, KV head, dimension), at most 4 bytes each.
-        this.fullBytesPerToken = (long) config.layers() * config.kvHeads() * config.headDim() * 2 * Float.BYTES;
+        this.fullBytesPerToken = (long) config.layers() * config.kvHeads() * config.headDim() * 2 * KvElementType.F16.bytes();
     }
 
     public InferenceEngine engine() {
@@ -108,13 +111,14 @@ public final class GenerationWorker implements AutoCloseable {
      * @param cancelled polled before the start and after every piece of text; true stops the generation and
      *                  completes the future with {@link GenerationCancelledException}
      */
-    public CompletableFuture<Completion> submit(String tenant, int[] promptIds, GenerationRequest request,
-                                                Consumer<String> onText, BooleanSupplier cancelled) {
+    public CompletableFuture<Completion> submit(String tenant, KvPolicy policy, int[] promptIds,
+                                                GenerationRequest request, Consumer<String> onText,
+                                                BooleanSupplier cancelled) {
         queued.incrementAndGet();
         try {
             return CompletableFuture.supplyAsync(() -> {
                 try {
-                    return run(tenant, promptIds, request, onText, cancelled);
+                    return run(tenant, policy, promptIds, request, onText, cancelled);
                 } finally {
                     queued.decrementAndGet();
                 }
@@ -125,13 +129,15 @@ public final class GenerationWorker implements AutoCloseable {
         }
     }
 
-    private Completion run(String tenant, int[] promptIds, GenerationRequest request, Consumer<String> onText,
-                           BooleanSupplier cancelled) {
+    private Completion run(String tenant, KvPolicy policy, int[] promptIds, GenerationRequest request,
+                           Consumer<String> onText, BooleanSupplier cancelled) {
         if (cancelled.getAsBoolean()) {
             throw new GenerationCancelledException();
         }
-        if (sequence == null) {
-            sequence = engine.newSequence();
+        if (sequence == null || !policy.equals(sequencePolicy)) {
+            // A sequence is compressed by one policy for its life; a tenant whose policy changed starts afresh.
+            sequence = engine.newSequence(policy.engine());
+            sequencePolicy = policy;
         } else if (!Objects.equals(sequenceTenant, tenant)) {
             sequence.reset();
         }
@@ -144,13 +150,8 @@ public final class GenerationWorker implements AutoCloseable {
                 }
             });
             kvBytesHeld = result.kvBytes();
-            // The only KV policy today ('full') keeps every token, so the store's bytes over its tokens are the
-            // exact uncompressed size per token, whatever element type the engine stores. The compression issue
-            // must compute this from the element type instead, since a compressing store keeps fewer entries.
-            if (sequence.length() > 0 && result.kvBytes() > 0) {
-                fullBytesPerToken = result.kvBytes() / sequence.length();
-            }
-            return new Completion(result, sequence.length() * fullBytesPerToken);
+            fullBytesPerToken = sequence.length() > 0 ? sequence.fullKvBytes() / sequence.length() : fullBytesPerToken;
+            return new Completion(result, sequence.fullKvBytes());
         } catch (RuntimeException e) {
             // A generation cut short leaves the sequence consistent only between tokens; start clean to be sure.
             sequence.reset();

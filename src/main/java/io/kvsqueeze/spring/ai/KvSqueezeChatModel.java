@@ -128,7 +128,7 @@ public final class KvSqueezeChatModel implements ChatModel {
                 .observation(convention, DEFAULT_CONVENTION, () -> context, observations)
                 .observe(() -> {
                     AtomicBoolean cancelled = new AtomicBoolean();
-                    CompletableFuture<Completion> future = worker.submit(job.tenant, job.promptIds, job.request,
+                    CompletableFuture<Completion> future = worker.submit(job.tenant, job.policy, job.promptIds, job.request,
                             text -> { }, cancelled::get);
                     Completion completion = await(future, cancelled);
                     record(job, completion);
@@ -163,7 +163,7 @@ public final class KvSqueezeChatModel implements ChatModel {
                 Consumer<String> onText = text -> sink.next(new ChatResponse(
                         List.of(new Generation(new AssistantMessage(text))),
                         ChatResponseMetadata.builder().id(id).model(modelId).build()));
-                worker.submit(job.tenant, job.promptIds, job.request, onText, cancelled::get)
+                worker.submit(job.tenant, job.policy, job.promptIds, job.request, onText, cancelled::get)
                         .whenComplete((completion, failure) -> {
                             if (failure != null) {
                                 Throwable cause = unwrap(failure);

@@ -1,10 +1,11 @@
 package io.kvsqueeze.spring.tenant;
 
+import io.kvsqueeze.engine.compress.KvPolicyException;
+
 /**
- * A KV cache policy as written in configuration or sent to the admin API: a preset name or a JSON document.
- * Today the only policy is {@code full}, the uncompressed cache; anything else is refused with a message that
- * names where it came from, so that no one believes a compression policy is active when it is not. The
- * compression issue replaces this with real presets and JSON policies.
+ * A KV cache policy as written in configuration or sent to the admin API: a preset name ({@code full},
+ * {@code snapkv}, {@code ada-snapkv}, ...) or a JSON policy, checked by the engine's parser when it is read, so
+ * a bad policy is refused with a message naming where it came from and which field is wrong.
  *
  * @param source the policy as written, trimmed
  */
@@ -13,22 +14,28 @@ public record KvPolicy(String source) {
 
     /**
      * @param field where the value came from (a property or a JSON field), for the error message
-     * @throws IllegalArgumentException for anything but {@code full}
+     * @throws IllegalArgumentException for an empty value or one the engine's policy parser rejects
      */
     public static KvPolicy parse(String field, String value) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(field + " must not be empty; the only KV policy today is '" + FULL + "'");
+            throw new IllegalArgumentException(field + " must not be empty: give a preset such as '" + FULL
+                    + "' or 'snapkv', or a JSON policy");
         }
         String trimmed = value.strip();
-        if (!trimmed.equals(FULL)) {
-            throw new IllegalArgumentException(field + ": KV policy '" + trimmed + "' is not supported yet; the only"
-                    + " KV policy today is '" + FULL + "' (the uncompressed cache). Compression presets and JSON"
-                    + " policies arrive with the KV compression issue.");
+        try {
+            io.kvsqueeze.engine.compress.KvPolicy.parse(trimmed);
+        } catch (KvPolicyException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
         }
         return new KvPolicy(trimmed);
     }
 
     public static KvPolicy full() {
         return new KvPolicy(FULL);
+    }
+
+    /** The engine's policy: what a sequence of this tenant is compressed with. */
+    public io.kvsqueeze.engine.compress.KvPolicy engine() {
+        return io.kvsqueeze.engine.compress.KvPolicy.parse(source);
     }
 }

@@ -123,7 +123,7 @@ class AdminApiTest {
                 "limits", Map.of("max_new_tokens", 0)), ADMIN), 400, "max_new_tokens");
         assertProblem(http.post("/admin/v1/tenants", "{\"id\":\"ok-id3\",\"display_name\":\"x\",\"limits\":"
                 + "{\"kv_bytes_quota\":\"lots\"}}", ADMIN), 400, "limits.kv_bytes_quota");
-        assertProblem(http.post("/admin/v1/tenants", Map.of("id", "ok-id4", "display_name", "x", "kv_policy", "snapkv"),
+        assertProblem(http.post("/admin/v1/tenants", Map.of("id", "ok-id4", "display_name", "x", "kv_policy", "snapkv-lite"),
                 ADMIN), 400, "kv_policy");
         String id = createTenant(null);
         assertProblem(http.post("/admin/v1/tenants", Map.of("id", id, "display_name", "again"), ADMIN), 409, "id");

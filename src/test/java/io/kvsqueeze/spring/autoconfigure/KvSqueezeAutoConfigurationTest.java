@@ -47,11 +47,11 @@ class KvSqueezeAutoConfigurationTest {
     }
 
     @Test
-    void refusesAKvPolicyOtherThanFullNamingTheProperty() {
-        runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.kv-policy=snapkv")
+    void refusesAnUnknownKvPolicyNamingTheProperty() {
+        runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.kv-policy=snapkv-lite")
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .rootCause().hasMessageContaining("kvsqueeze.kv-policy")
-                        .hasMessageContaining("'snapkv' is not supported yet"));
+                        .hasMessageContaining("snapkv-lite"));
     }
 
     @Test

@@ -26,10 +26,11 @@ class TenantContextTest {
     }
 
     @Test
-    void kvPolicyAcceptsOnlyFullForNow() {
+    void kvPolicyIsCheckedByTheEnginesParserAndNamesTheField() {
         assertThat(KvPolicy.parse("f", " full ").source()).isEqualTo("full");
-        assertThatThrownBy(() -> KvPolicy.parse("kv_policy", "{\"preset\":\"snapkv\"}"))
-                .hasMessageStartingWith("kv_policy: KV policy '{\"preset\":\"snapkv\"}' is not supported yet");
+        assertThat(KvPolicy.parse("f", "{\"preset\":\"snapkv\"}").engine().isFull()).isFalse();
+        assertThatThrownBy(() -> KvPolicy.parse("kv_policy", "{\"preset\":\"snapkv\",\"budget\":{\"ratio\":1.5}}"))
+                .hasMessageStartingWith("kv_policy: budget.ratio must be in (0, 1], was 1.5");
         assertThatThrownBy(() -> KvPolicy.parse("kv_policy", " ")).hasMessageStartingWith("kv_policy must not be empty");
     }
 }
