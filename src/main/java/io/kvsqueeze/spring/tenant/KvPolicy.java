@@ -25,7 +25,7 @@ public record KvPolicy(String source) {
         try {
             io.kvsqueeze.engine.compress.KvPolicy.parse(trimmed);
         } catch (KvPolicyException e) {
-            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(field + ": " + e.getMessage()); // the message says it all
         }
         return new KvPolicy(trimmed);
     }

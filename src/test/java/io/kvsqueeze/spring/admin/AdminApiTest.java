@@ -150,7 +150,8 @@ class AdminApiTest {
         assertThat(stale.header("ETag")).isEqualTo("\"2\"");
         assertThat(http.get(path, ADMIN).header("ETag")).isEqualTo("\"2\"");
 
-        assertProblem(http.put(path, Map.of("policy", "pyramidkv"), ADMIN[0], ADMIN[1], "If-Match", "\"2\""), 400, "policy");
+        assertProblem(http.put(path, Map.of("policy", "{\"preset\": \"pyramidkv\", \"budget\": {\"ratio\": 2}}"),
+                ADMIN[0], ADMIN[1], "If-Match", "\"2\""), 400, "policy");
         assertProblem(http.put(path, Map.of("policy", "full"), ADMIN[0], ADMIN[1], "If-Match", "W/\"2\""), 400, "If-Match");
         assertThat(http.get(path, ADMIN).header("ETag")).isEqualTo("\"2\"");
 
