@@ -1,6 +1,7 @@
 package io.kvsqueeze.cli;
 
 import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.compress.KvPolicy;
 import io.kvsqueeze.engine.cpu.VectorOps;
 import io.kvsqueeze.engine.generate.Sequence;
 import java.util.ArrayList;
@@ -27,6 +28,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    KvPolicyOptions kvPolicy;
+
     @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "128",
             description = "prompt length (default: ${DEFAULT-VALUE})")
     int promptTokens;
@@ -47,10 +51,13 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1 || repetitions < 1) {
             throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be at least 1");
         }
+        KvPolicy policy = kvPolicy.policy();
         modelOptions.context = Math.max(modelOptions.context, promptTokens + genTokens);
         long loadStart = System.nanoTime();
         try (InferenceEngine engine = modelOptions.load()) {
-            Sequence sequence = engine.newSequence();
+            // With a policy, prefill includes observing attention, planning and evicting: its cost shows as
+            // the difference from the full policy's prefill rate.
+            Sequence sequence = engine.newSequence(policy);
             int vocab = engine.model().config().vocabSize();
             double openMillis = (System.nanoTime() - loadStart) / 1e6;
             int[] prompt = new SplittableRandom(42).ints(promptTokens, 0, vocab).toArray();
@@ -75,6 +82,9 @@ final class BenchCommand implements Callable<Integer> {
             result.put("prompt_tokens", promptTokens);
             result.put("gen_tokens", genTokens);
             result.put("repetitions", repetitions);
+            result.put("kv_policy", kvPolicy.policy);
+            result.put("kv_bytes", sequence.forwardPass().cache().bytes());
+            result.put("kv_bytes_full", sequence.fullKvBytes());
             result.put("load_ms", round(loadMillis));
             result.put("open_ms", round(openMillis));
             result.put("prefill_tokens_per_s", round(prefill));
