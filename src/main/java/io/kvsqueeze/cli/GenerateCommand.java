@@ -2,6 +2,7 @@ package io.kvsqueeze.cli;
 
 import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.compress.KvPolicy;
+import io.kvsqueeze.engine.compress.PolicyKvCompression;
 import io.kvsqueeze.engine.chat.ChatMessage;
 import io.kvsqueeze.engine.generate.GenerationResult;
 import io.kvsqueeze.engine.generate.Generator;
@@ -68,6 +69,9 @@ final class GenerateCommand implements Callable<Integer> {
                 Map<String, Object> fields = toJson(result);
                 fields.put("kv_bytes_full", sequence.fullKvBytes());
                 fields.put("kv_policy", kvPolicy.policy);
+                if (sequence.compression() instanceof PolicyKvCompression compression) {
+                    fields.put("compression_ms", Math.round(compression.lastCompressionNanos() / 1e4) / 100.0);
+                }
                 out.println(JsonMapper.builder().build().writeValueAsString(fields));
             } else {
                 out.println();

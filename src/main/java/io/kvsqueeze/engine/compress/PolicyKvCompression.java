@@ -22,6 +22,7 @@ public final class PolicyKvCompression implements KvCompression {
     private final DecodeEviction eviction;
     private PrefillObserver prefill;
     private boolean freshPrompt;
+    private long lastCompressionNanos;
     private CompressionPlan plan;
     // Decode eviction: per thread, per (layer, KV head), the attention each entry received since it was kept.
     private float[][][] running;
@@ -36,6 +37,11 @@ public final class PolicyKvCompression implements KvCompression {
 
     public KvPolicy policy() {
         return policy;
+    }
+
+    /** Time the last compression took after its prefill: planning and evicting (observing is in the prefill). */
+    public long lastCompressionNanos() {
+        return lastCompressionNanos;
     }
 
     /** The plan of the last compressed prompt, or null when none was compressed. */
@@ -79,6 +85,7 @@ public final class PolicyKvCompression implements KvCompression {
             }
             return;
         }
+        long start = System.nanoTime();
         PrefillObserver observed = prefill;
         abandon(pass);
         boolean observes = planner.firstObservedQuery(promptLength) < promptLength;
@@ -87,6 +94,7 @@ public final class PolicyKvCompression implements KvCompression {
         if (eviction != null && eviction.mode() == DecodeEviction.Mode.ACCUMULATED_ATTENTION) {
             startRunningScores(pass, observes ? observed.observations(0) : null);
         }
+        lastCompressionNanos = System.nanoTime() - start;
     }
 
     /**
