@@ -86,19 +86,6 @@ public final class VectorOps {
         return VectorShuffle.fromOp(species, i -> (i + half) % lanes);
     }
 
-    public static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
-        int i = 0;
-        FloatVector acc = FloatVector.zero(F);
-        for (int upper = F.loopBound(length); i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
-        }
-        float sum = VectorOps.sumLanes(acc);
-        for (; i < length; i++) {
-            sum += a[aOffset + i] * b[bOffset + i];
-        }
-        return sum;
-    }
-
     /** y += alpha * x. */
     public static void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int length) {
         int i = 0;

@@ -10,10 +10,10 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot product and axpy with one operand stored as IEEE half-precision bits. They widen the halves to float in
- * registers and then do exactly what {@code VectorOps.dot} and {@code VectorOps.axpy} do (same species, same
- * lane-wise fma, same reduction, same scalar tail), so a head stored in F16 gives bit-identical results to
- * the same already-half-rounded values stored in F32.
+ * Kernels with one operand stored as IEEE half-precision bits: {@link #widen} (used by the paged store's
+ * score kernel) and an axpy that widens the halves to float in registers and then does exactly what
+ * {@code VectorOps.axpy} does (same species, same lane-wise fma, same scalar tail), so a head stored in F16
+ * gives bit-identical results to the same already-half-rounded values stored in F32.
  *
  * <p>The Vector API has no half-to-float conversion, so it is done with integer operations: shift the 15
  * exponent-and-significand bits into a float's place and multiply by 2^112, which rebases the exponent bias
@@ -37,20 +37,6 @@ final class HalfKernels {
         VectorMask<Integer> infOrNaN = bits.and(0x7c00).eq(0x7c00);
         IntVector widened = finite.blend(magnitude.or(0x7f800000), infOrNaN);
         return widened.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-    }
-
-    /** {@code Σ a[aOffset + i] * half(b[bOffset + i])} over {@code length} elements. */
-    static float dot(float[] a, int aOffset, short[] b, int bOffset, int length) {
-        int i = 0;
-        FloatVector acc = FloatVector.zero(F);
-        for (int upper = F.loopBound(length); i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOffset + i).fma(widen(b, bOffset + i), acc);
-        }
-        float sum = VectorOps.sumLanes(acc);
-        for (; i < length; i++) {
-            sum += a[aOffset + i] * Float.float16ToFloat(b[bOffset + i]);
-        }
-        return sum;
     }
 
     /** {@code y += alpha * half(x)} over {@code length} elements. */

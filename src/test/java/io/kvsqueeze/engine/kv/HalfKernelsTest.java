@@ -32,23 +32,15 @@ class HalfKernelsTest {
     }
 
     @Test
-    void dotAndAxpyOnHalvesEqualTheFloatKernelsOnTheSameValuesBitForBit() {
+    void axpyOnHalvesEqualsTheFloatKernelOnTheSameValuesBitForBit() {
         Random random = new Random(7);
         for (int length : new int[] {1, 7, 16, 64, 67, 128}) {
-            float[] a = new float[length + 3];
             float[] rounded = new float[length + 5];
             short[] halves = new short[length + 5];
-            // Multiples of 1/16 below 4: every product and partial sum is exact, so the comparison does not
-            // depend on the order reduceLanes sums in, which can change when the JIT compiles a kernel.
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (random.nextInt(129) - 64) / 16f;
-            }
             for (int i = 0; i < halves.length; i++) {
                 halves[i] = Float.floatToFloat16((random.nextInt(129) - 64) / 16f);
                 rounded[i] = Float.float16ToFloat(halves[i]);
             }
-            assertThat(HalfKernels.dot(a, 3, halves, 5, length)).as("dot of %d", length)
-                    .isEqualTo(VectorOps.dot(a, 3, rounded, 5, length));
             float[] y = new float[length + 2];
             float[] expected = new float[length + 2];
             HalfKernels.axpy(0.375f, halves, 5, y, 2, length);
