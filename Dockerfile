@@ -44,7 +44,7 @@ EXPOSE 8080
 
 # Loading the model takes a while on a cold page cache: start-period keeps early failures from counting.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-  CMD curl --fail --silent --show-error --max-time 4 http://localhost:8080/actuator/health || exit 1
+  CMD ["curl", "--fail", "--silent", "--show-error", "--max-time", "4", "http://localhost:8080/actuator/health"]
 
 ENTRYPOINT ["/opt/kvsqueeze/entrypoint.sh"]
 CMD ["serve"]
