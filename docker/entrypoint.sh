@@ -25,7 +25,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 if [ "$1" = serve ] && [ "${KVSQUEEZE_FETCH_MODEL:-true}" = true ]; then
-  echo "entrypoint: checking the default model in ${KVSQUEEZE_HOME}/models (KVSQUEEZE_FETCH_MODEL=false skips this)" >&2
+  echo "entrypoint: checking the default model in ${KVSQUEEZE_HOME:-~/.cache/kvsqueeze}/models (KVSQUEEZE_FETCH_MODEL=false skips this)" >&2
   # shellcheck disable=SC2086 # the flag lists must be split into words
   java $jvm_flags ${KVSQUEEZE_JAVA_OPTS:-} -jar "$jar" model fetch >&2
 fi
