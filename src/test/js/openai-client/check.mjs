@@ -33,6 +33,8 @@ function checkUsage(usage, where) {
 function checkKvsqueeze(kv, where) {
   assert.ok(kv && typeof kv === 'object', `${where}: the kvsqueeze object is missing`);
   assert.equal(typeof kv.policy, 'string', `${where}: kvsqueeze.policy`);
+  assert.equal(typeof kv.degraded, 'boolean', `${where}: kvsqueeze.degraded`);
+  assert.ok(kv.degraded ? typeof kv.degraded_by === 'string' : kv.degraded_by === null, `${where}: kvsqueeze.degraded_by`);
   assert.ok(Number.isInteger(kv.kv_bytes) && kv.kv_bytes > 0, `${where}: kvsqueeze.kv_bytes is ${kv.kv_bytes}`);
   assert.ok(Number.isInteger(kv.kv_bytes_full) && kv.kv_bytes_full >= kv.kv_bytes,
     `${where}: kvsqueeze.kv_bytes_full is ${kv.kv_bytes_full}`);

@@ -59,6 +59,7 @@ class OpenAiNodeClientTest {
             // The tenant's policy is what ran; its cache held less than the uncompressed one would have.
             JsonNode kv = result.get("kvsqueeze");
             assertThat(kv.get("policy").asString()).as(kind).isEqualTo("snapkv");
+            assertThat(kv.get("degraded").asBoolean()).as(kind).isFalse();
             assertThat(kv.get("kv_bytes").asLong()).as(kind).isPositive()
                     .isLessThanOrEqualTo(kv.get("kv_bytes_full").asLong());
         }
