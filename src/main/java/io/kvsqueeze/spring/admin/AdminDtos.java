@@ -1,6 +1,7 @@
 package io.kvsqueeze.spring.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.kvsqueeze.spring.tenant.GuardMode;
 import io.kvsqueeze.spring.tenant.Tenant;
 import io.kvsqueeze.spring.tenant.TenantLimits;
 import io.kvsqueeze.spring.tenant.TenantRepository;
@@ -27,15 +28,17 @@ public final class AdminDtos {
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Limits(@Nullable Integer maxContextTokens, @Nullable Integer maxNewTokens,
-                         @Nullable Long kvBytesQuota, @Nullable Integer maxConcurrentRequests) {
+                         @Nullable Long kvBytesQuota, @Nullable Integer maxConcurrentRequests,
+                         @Nullable String guardMode) {
 
         static Limits of(TenantLimits limits) {
             return new Limits(limits.maxContextTokens(), limits.maxNewTokens(), limits.kvBytesQuota(),
-                    limits.maxConcurrentRequests());
+                    limits.maxConcurrentRequests(), limits.guardMode() == null ? null : limits.guardMode().value());
         }
 
         TenantLimits toLimits() {
-            return new TenantLimits(maxContextTokens, maxNewTokens, kvBytesQuota, maxConcurrentRequests);
+            return new TenantLimits(maxContextTokens, maxNewTokens, kvBytesQuota, maxConcurrentRequests,
+                    GuardMode.parse("limits.guard_mode", guardMode));
         }
     }
 

@@ -55,7 +55,7 @@ import reactor.core.publisher.Flux;
  * Presence and frequency penalties have no counterpart in the engine's sampler and are ignored.
  *
  * <p>Responses carry {@code Usage} (prompt and completion tokens) and, in their metadata,
- * {@value #KV_POLICY}, {@value #KV_BYTES} and {@value #KV_BYTES_FULL}.
+ * {@value #KV_POLICY} (the policy that ran), {@value #KV_DEGRADED}, {@value #KV_BYTES} and {@value #KV_BYTES_FULL}.
  */
 public final class KvSqueezeChatModel implements ChatModel {
     /** The provider name in observations ({@code gen_ai.system}). */
@@ -66,6 +66,10 @@ public final class KvSqueezeChatModel implements ChatModel {
     public static final String KV_BYTES = "kvsqueeze.kv-bytes";
     /** Response metadata: bytes the uncompressed cache would hold for the same tokens. */
     public static final String KV_BYTES_FULL = "kvsqueeze.kv-bytes-full";
+    /** Response metadata: true when a guard in degrade mode ran the generation under the degraded policy. */
+    public static final String KV_DEGRADED = "kvsqueeze.degraded";
+    /** Response metadata, when degraded: which guard ({@code memory_pressure} or {@code kv_quota}). */
+    public static final String KV_DEGRADED_BY = "kvsqueeze.degraded-by";
 
     private static final ChatModelObservationConvention DEFAULT_CONVENTION = new DefaultChatModelObservationConvention();
 
@@ -98,12 +102,14 @@ public final class KvSqueezeChatModel implements ChatModel {
 
     /**
      * Asks the admission guard now, for callers that must know before they commit to a response (a stream's
-     * HTTP status goes out before its first event).
+     * HTTP status goes out before its first event); pass the result to {@link #call(Prompt, AdmissionGuard.Admission)}
+     * or {@link #stream(Prompt, AdmissionGuard.Admission)}.
      *
+     * @param tenant the tenant the generation is for, or null
      * @throws AdmissionGuard.OverloadedException when a generation would be refused
      */
-    public void checkAdmission() {
-        admission.admit();
+    public AdmissionGuard.Admission admit(@Nullable String tenant) {
+        return admission.admit(tenant, policies.kvPolicy(tenant));
     }
 
     public void setTenantMetrics(TenantMetrics metrics) {
@@ -121,7 +127,15 @@ public final class KvSqueezeChatModel implements ChatModel {
 
     @Override
     public ChatResponse call(Prompt prompt) {
-        Job job = prepare(prompt, TenantContext.current().orElse(null));
+        return call(prompt, null);
+    }
+
+    /**
+     * Generates under an admission already given by {@link #admit(String)} (null: asks the guard now), with
+     * the tenant of the current thread.
+     */
+    public ChatResponse call(Prompt prompt, AdmissionGuard.@Nullable Admission admitted) {
+        Job job = prepare(prompt, TenantContext.current().orElse(null), admitted);
         ChatModelObservationContext context = ChatModelObservationContext.builder()
                 .prompt(job.observedPrompt).provider(PROVIDER).build();
         return ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
@@ -135,7 +149,7 @@ public final class KvSqueezeChatModel implements ChatModel {
                     ChatResponse response = new ChatResponse(
                             List.of(new Generation(new AssistantMessage(completion.result().text()),
                                     finishMetadata(completion.result()))),
-                            responseMetadata(newId(), completion, job.policy));
+                            responseMetadata(newId(), completion, job));
                     context.setResponse(response);
                     return response;
                 });
@@ -147,10 +161,15 @@ public final class KvSqueezeChatModel implements ChatModel {
      */
     @Override
     public Flux<ChatResponse> stream(Prompt prompt) {
+        return stream(prompt, null);
+    }
+
+    /** Streams under an admission already given by {@link #admit(String)} (null: asks the guard at subscription). */
+    public Flux<ChatResponse> stream(Prompt prompt, AdmissionGuard.@Nullable Admission admitted) {
         // The tenant is read here, on the caller's thread: the Flux may be subscribed to on any other.
         String tenant = TenantContext.current().orElse(null);
         return Flux.deferContextual(contextView -> {
-            Job job = prepare(prompt, tenant);
+            Job job = prepare(prompt, tenant, admitted);
             ChatModelObservationContext context = ChatModelObservationContext.builder()
                     .prompt(job.observedPrompt).provider(PROVIDER).streaming(true).build();
             Observation observation = ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
@@ -175,7 +194,7 @@ public final class KvSqueezeChatModel implements ChatModel {
                             record(job, completion);
                             sink.next(new ChatResponse(
                                     List.of(new Generation(new AssistantMessage(""), finishMetadata(completion.result()))),
-                                    responseMetadata(id, completion, job.policy)));
+                                    responseMetadata(id, completion, job)));
                             sink.complete();
                         });
             });
@@ -187,14 +206,21 @@ public final class KvSqueezeChatModel implements ChatModel {
         });
     }
 
-    private Job prepare(Prompt prompt, @Nullable String tenant) {
-        admission.admit();
+    private Job prepare(Prompt prompt, @Nullable String tenant, AdmissionGuard.@Nullable Admission admitted) {
+        AdmissionGuard.Admission admission = admitted;
+        if (admission == null) {
+            admission = admit(tenant);
+            // No KV quota applies to calls made in code: the tenant breaker's permission goes straight back.
+            admission.release();
+        }
         ChatOptions requested = prompt.getOptions() != null ? prompt.getOptions() : defaults;
         GenerationRequest request = generationRequest(requested);
         int[] promptIds = worker.encodeChat(toEngineMessages(prompt.getInstructions()));
-        KvPolicy policy = policies.kvPolicy(tenant);
         Prompt observed = prompt.mutate().chatOptions(effectiveOptions(requested, request)).build();
-        return new Job(tenant, promptIds, request, policy, observed);
+        if (admission.degraded()) {
+            metrics.degraded(tenant, admission.degradedBy());
+        }
+        return new Job(tenant, promptIds, request, admission.policy(), admission.degradedBy(), observed);
     }
 
     /** The engine's request for {@code requested}, with unset values taken from the defaults. */
@@ -249,16 +275,20 @@ public final class KvSqueezeChatModel implements ChatModel {
                 result.tokenIds().length, result.kvBytes());
     }
 
-    private ChatResponseMetadata responseMetadata(String id, Completion completion, KvPolicy policy) {
+    private ChatResponseMetadata responseMetadata(String id, Completion completion, Job job) {
         GenerationResult result = completion.result();
-        return ChatResponseMetadata.builder()
+        ChatResponseMetadata.Builder metadata = ChatResponseMetadata.builder()
                 .id(id)
                 .model(modelId)
                 .usage(new DefaultUsage(result.promptTokens(), result.tokenIds().length))
-                .keyValue(KV_POLICY, policy.source())
+                .keyValue(KV_POLICY, job.policy.source())
+                .keyValue(KV_DEGRADED, job.degradedBy != null)
                 .keyValue(KV_BYTES, result.kvBytes())
-                .keyValue(KV_BYTES_FULL, completion.kvBytesFull())
-                .build();
+                .keyValue(KV_BYTES_FULL, completion.kvBytesFull());
+        if (job.degradedBy != null) {
+            metadata.keyValue(KV_DEGRADED_BY, job.degradedBy);
+        }
+        return metadata.build();
     }
 
     private static ChatGenerationMetadata finishMetadata(GenerationResult result) {
@@ -312,6 +342,6 @@ public final class KvSqueezeChatModel implements ChatModel {
     }
 
     private record Job(@Nullable String tenant, int[] promptIds, GenerationRequest request, KvPolicy policy,
-                       Prompt observedPrompt) {
+                       @Nullable String degradedBy, Prompt observedPrompt) {
     }
 }

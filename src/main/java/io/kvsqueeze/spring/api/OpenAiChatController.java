@@ -97,13 +97,10 @@ public class OpenAiChatController {
         String tenantId = (String) servletRequest.getAttribute(TenantApiKeyFilter.TENANT_ATTRIBUTE);
         ChatCompletionRequest request = ChatCompletionRequest.parse(body, chatModel.modelId());
         TenantLimits limits = directory.tenant(tenantId).map(Tenant::limits).orElse(TenantLimits.NONE);
-        KvSqueezeChatOptions options = applyLimits(tenantId, request, limits);
-        try {
-            chatModel.checkAdmission();
-        } catch (AdmissionGuard.OverloadedException e) {
-            metrics.rejected(tenantId, "memory_pressure");
-            throw e;
-        }
+        Planned planned = applyLimits(tenantId, request, limits);
+        // The guards decide the policy (the tenant's, or the degraded one) or refuse (the handler below says 503).
+        AdmissionGuard.Admission admission = chatModel.admit(tenantId);
+        checkKvQuota(tenantId, request, limits, planned, admission);
 
         TenantConcurrency.Permit permit = concurrency.tryAcquire(tenantId, limits.maxConcurrentRequests());
         if (permit == null) {
@@ -112,11 +109,12 @@ public class OpenAiChatController {
                     "tenant '" + tenantId + "' already has " + limits.maxConcurrentRequests()
                             + " requests in flight (max_concurrent_requests); retry when one has finished");
         }
-        Prompt prompt = new Prompt(request.messages(), options);
+        Prompt prompt = new Prompt(request.messages(), planned.options());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         if (!request.stream()) {
             try {
-                return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(completion(id, chatModel.call(prompt)));
+                return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+                        .body(completion(id, chatModel.call(prompt, admission)));
             } finally {
                 permit.release();
             }
@@ -126,7 +124,7 @@ public class OpenAiChatController {
                     .contentType(EVENT_STREAM)
                     .header(HttpHeaders.CACHE_CONTROL, "no-cache")
                     .header("X-Accel-Buffering", "no")
-                    .body(stream(id, prompt, request.includeUsage(), permit));
+                    .body(stream(id, prompt, admission, request.includeUsage(), permit));
         } catch (RuntimeException e) {
             permit.release();
             throw e;
@@ -137,7 +135,7 @@ public class OpenAiChatController {
      * The options with the tenant's limits applied: a request above a limit is refused (naming the parameter)
      * rather than silently cut, except that an unset max_tokens becomes the lower of the default and the limit.
      */
-    private KvSqueezeChatOptions applyLimits(String tenantId, ChatCompletionRequest request, TenantLimits limits) {
+    private Planned applyLimits(String tenantId, ChatCompletionRequest request, TenantLimits limits) {
         KvSqueezeChatOptions options = request.options();
         Integer requested = options.getMaxTokens();
         int maxTokens = requested != null ? requested : chatModel.getOptions().getMaxTokens();
@@ -156,17 +154,47 @@ public class OpenAiChatController {
                     "this tenant's context is " + limits.maxContextTokens() + " tokens, but the messages take "
                             + promptTokens + " and " + request.maxTokensParam() + " asks for " + maxTokens);
         }
-        // With the uncompressed cache (the only policy today) a request's KV bytes are known in advance: every
-        // token of prompt and reply keeps its keys and values.
-        long kvBytesNeeded = (long) (promptTokens + maxTokens) * worker.fullBytesPerToken();
+        return new Planned(options.mutate().maxTokens(maxTokens).build(), promptTokens, maxTokens);
+    }
+
+    private record Planned(KvSqueezeChatOptions options, int promptTokens, int maxTokens) {
+    }
+
+    /**
+     * Refuses a request whose KV cache could outgrow the tenant's quota under the policy it would run with, and
+     * tells the tenant's breaker how the check went (a request over the quota is a failure).
+     */
+    private void checkKvQuota(String tenantId, ChatCompletionRequest request, TenantLimits limits, Planned planned,
+                              AdmissionGuard.Admission admission) {
+        long kvBytesNeeded = kvBytesBound(admission.policy(), planned.promptTokens(), planned.maxTokens(),
+                worker.fullBytesPerToken());
         if (limits.kvBytesQuota() != null && kvBytesNeeded > limits.kvBytesQuota()) {
+            admission.quotaExceeded();
             metrics.rejected(tenantId, "kv_bytes_quota");
             throw new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", request.maxTokensParam(),
-                    "kv_bytes_quota_exceeded", "the messages (" + promptTokens + " tokens) and " + maxTokens
-                            + " new tokens need up to " + kvBytesNeeded + " KV bytes, over this tenant's quota of "
+                    "kv_bytes_quota_exceeded", "the messages (" + planned.promptTokens() + " tokens) and "
+                            + planned.maxTokens() + " new tokens need up to " + kvBytesNeeded + " KV bytes under the"
+                            + " policy " + admission.policy().source() + ", over this tenant's quota of "
                             + limits.kvBytesQuota());
         }
-        return options.mutate().maxTokens(maxTokens).build();
+        admission.withinQuota();
+    }
+
+    /**
+     * The most KV bytes a request can hold: every prompt token the policy keeps plus every new token, at the
+     * uncompressed cache's bytes per token. The uncompressed policy keeps the whole prompt; a compressing one keeps
+     * its budget's capacity per (layer, KV head) on average, never fewer than its window and sinks and never more
+     * than the prompt. New tokens are counted whole, which bounds policies with decode-time eviction from above.
+     */
+    static long kvBytesBound(io.kvsqueeze.spring.tenant.KvPolicy policy, int promptTokens, int maxTokens,
+                             long bytesPerToken) {
+        io.kvsqueeze.engine.compress.KvPolicy engine = policy.engine();
+        int kept = promptTokens;
+        if (!engine.isFull()) {
+            int floor = engine.scorer().window() + engine.sinkTokens();
+            kept = Math.min(promptTokens, Math.max(engine.budget().capacity(promptTokens), floor));
+        }
+        return (long) (kept + maxTokens) * bytesPerToken;
     }
 
     private Map<String, Object> completion(String id, ChatResponse response) {
@@ -186,14 +214,15 @@ public class OpenAiChatController {
         return body;
     }
 
-    private ResponseBodyEmitter stream(String id, Prompt prompt, boolean includeUsage, TenantConcurrency.Permit permit) {
+    private ResponseBodyEmitter stream(String id, Prompt prompt, AdmissionGuard.Admission admission,
+                                       boolean includeUsage, TenantConcurrency.Permit permit) {
         SseStream sse = new SseStream(new ResponseBodyEmitter(streamTimeout.toMillis()), permit);
         Map<String, Object> role = new LinkedHashMap<>();
         role.put("role", "assistant");
         role.put("content", "");
         sse.send(chunk(id, role, null, includeUsage));
         // The stream is created here, on the request's thread, where the tenant is set.
-        sse.subscription.set(chatModel.stream(prompt)
+        sse.subscription.set(chatModel.stream(prompt, admission)
                 // Writing to a slow client must never hold up the generation queue.
                 .publishOn(Schedulers.boundedElastic())
                 .subscribe(
@@ -308,6 +337,8 @@ public class OpenAiChatController {
     private static Map<String, Object> kvsqueeze(ChatResponseMetadata metadata) {
         Map<String, Object> kv = new LinkedHashMap<>();
         kv.put("policy", metadata.get(KvSqueezeChatModel.KV_POLICY));
+        kv.put("degraded", Boolean.TRUE.equals(metadata.get(KvSqueezeChatModel.KV_DEGRADED)));
+        kv.put("degraded_by", metadata.get(KvSqueezeChatModel.KV_DEGRADED_BY));
         kv.put("kv_bytes", metadata.get(KvSqueezeChatModel.KV_BYTES));
         kv.put("kv_bytes_full", metadata.get(KvSqueezeChatModel.KV_BYTES_FULL));
         return kv;
@@ -336,10 +367,13 @@ public class OpenAiChatController {
         return response.body(error.body());
     }
 
-    /** Memory pressure: a retry after a short wait can succeed, so the clients are told to retry. */
+    /**
+     * A guard in reject mode (memory pressure, or the tenant's KV-quota breaker): a retry after a short wait can
+     * succeed, so the clients are told to retry. The guard counted the refusal.
+     */
     @ExceptionHandler(AdmissionGuard.OverloadedException.class)
     ResponseEntity<Map<String, Object>> overloaded(AdmissionGuard.OverloadedException e) {
-        OpenAiError error = new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "server_error", null, "memory_pressure",
+        OpenAiError error = new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "server_error", null, e.code(),
                 e.getMessage());
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).contentType(MediaType.APPLICATION_JSON)
                 .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))

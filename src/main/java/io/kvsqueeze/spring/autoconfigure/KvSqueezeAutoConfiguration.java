@@ -6,7 +6,11 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.kvsqueeze.spring.ai.AdmissionGuard;
 import io.kvsqueeze.spring.ai.GenerationWorker;
 import io.kvsqueeze.spring.guard.HeapProbe;
+import io.kvsqueeze.spring.guard.KvSqueezeGuard;
 import io.kvsqueeze.spring.guard.MemoryPressureGuard;
+import io.kvsqueeze.spring.guard.TenantQuotaBreakers;
+import io.kvsqueeze.spring.tenant.GuardMode;
+import io.kvsqueeze.spring.tenant.TenantDirectory;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
 import io.kvsqueeze.spring.tenant.KvPolicy;
@@ -14,8 +18,10 @@ import io.kvsqueeze.spring.tenant.TenantPolicies;
 import io.kvsqueeze.spring.tenant.TenantMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.observation.ChatModelObservationConvention;
 import org.springframework.beans.factory.ObjectProvider;
@@ -87,14 +93,39 @@ public class KvSqueezeAutoConfiguration {
         return chatModel;
     }
 
-    /** The memory-pressure guard, when Resilience4j is on the classpath (it is a dependency of the starter). */
+    /**
+     * The guards, when Resilience4j is on the classpath (it is a dependency of the starter): the memory-pressure
+     * breaker and the tenants' KV-quota breakers, combined into the chat model's {@link AdmissionGuard}.
+     */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(CircuitBreakerRegistry.class)
     @ConditionalOnProperty(prefix = "kvsqueeze.guard", name = "enabled", matchIfMissing = true)
-    static class MemoryGuard {
+    static class Guards {
+
+        @Bean
+        @ConditionalOnMissingBean(AdmissionGuard.class)
+        KvSqueezeGuard kvSqueezeGuard(ObjectProvider<MemoryPressureGuard> memory,
+                                      ObjectProvider<TenantQuotaBreakers> tenantBreakers,
+                                      ObjectProvider<TenantDirectory> directory, KvSqueezeProperties properties,
+                                      ObjectProvider<MeterRegistry> meterRegistry) {
+            TenantDirectory tenants = directory.getIfUnique();
+            Function<String, @Nullable GuardMode> tenantModes = tenants == null ? tenant -> null
+                    : tenant -> tenants.tenant(tenant).map(t -> t.limits().guardMode()).orElse(null);
+            return new KvSqueezeGuard(memory.getIfUnique(), tenantBreakers.getIfUnique(), properties.guard().mode(),
+                    tenantModes, new TenantMetrics(meterRegistry.getIfUnique()));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnProperty(prefix = "kvsqueeze.guard.tenant-breaker", name = "enabled", matchIfMissing = true)
+        TenantQuotaBreakers kvSqueezeTenantQuotaBreakers(KvSqueezeProperties properties,
+                                                         ObjectProvider<CircuitBreakerRegistry> registry) {
+            return new TenantQuotaBreakers(registry.getIfAvailable(CircuitBreakerRegistry::ofDefaults),
+                    properties.guard().tenantBreaker().settings());
+        }
 
         @Bean(destroyMethod = "close")
-        @ConditionalOnMissingBean(AdmissionGuard.class)
+        @ConditionalOnMissingBean
         MemoryPressureGuard kvSqueezeMemoryPressureGuard(GenerationWorker worker, KvSqueezeProperties properties,
                                                          ObjectProvider<CircuitBreakerRegistry> registry) {
             KvSqueezeProperties.Guard guard = properties.guard();

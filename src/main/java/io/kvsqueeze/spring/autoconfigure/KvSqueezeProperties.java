@@ -3,6 +3,8 @@ package io.kvsqueeze.spring.autoconfigure;
 import io.kvsqueeze.engine.EngineOptions;
 import io.kvsqueeze.engine.ModelLocations;
 import io.kvsqueeze.engine.sampling.SamplingOptions;
+import io.kvsqueeze.spring.guard.TenantQuotaBreakers;
+import io.kvsqueeze.spring.tenant.GuardMode;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,8 +17,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param model     which GGUF model to load and how to run it
  * @param kvPolicy  default KV cache policy: the one new tenants get unless their creation names another, and
- *                  the one for calls made outside any tenant; a preset name or a JSON document. Only {@code full}
- *                  (the uncompressed cache) is accepted until the compression issue lands.
+ *                  the one for calls made outside any tenant; a preset name or a JSON document
  * @param chat      default generation options, used where a prompt's options leave a value unset
  * @param admin     the admin REST API
  * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set
@@ -152,13 +153,19 @@ public record KvSqueezeProperties(
     }
 
     /**
-     * @param enabled              refuse new generations (503 with Retry-After on the API) while memory is short
+     * @param enabled              the guards: the memory breaker and the tenants' KV-quota breakers
      * @param heapHighWatermark    refuse above this fill level of the heap (the old generation with a
      *                             generational collector), 0 to 1
      * @param heapLowWatermark     accept again below this level
      * @param kvBytesHighWatermark refuse above this many KV cache bytes in use; unset: KV bytes are not watched
      * @param kvBytesLowWatermark  accept again below this many; unset: 90% of the high watermark
      * @param sampleInterval       how often memory is sampled; also the Retry-After given to refused requests
+     * @param mode                 what an open breaker does to new requests: {@code reject} (503 with
+     *                             Retry-After on the API) or {@code degrade} (run them under the tenant's policy
+     *                             with half its budget; {@code full} becomes {@code snapkv} at ratio 0.5). The
+     *                             memory breaker's mode, and every tenant breaker's unless the tenant sets its own
+     *                             {@code guard_mode}
+     * @param tenantBreaker        the per-tenant breakers that open when a tenant keeps exceeding its KV bytes quota
      */
     public record Guard(
             @DefaultValue("true") boolean enabled,
@@ -166,6 +173,35 @@ public record KvSqueezeProperties(
             @DefaultValue("0.8") double heapLowWatermark,
             @Nullable Long kvBytesHighWatermark,
             @Nullable Long kvBytesLowWatermark,
-            @DefaultValue("1s") Duration sampleInterval) {
+            @DefaultValue("1s") Duration sampleInterval,
+            @DefaultValue("reject") GuardMode mode,
+            @DefaultValue TenantBreaker tenantBreaker) {
+    }
+
+    /**
+     * One Resilience4j circuit breaker per tenant, {@code kvsqueeze-tenant-<id>}: each KV quota check of an API
+     * request is a call, a request over {@code kv_bytes_quota} a failure, in a count-based sliding window.
+     *
+     * @param enabled                       keep a breaker per tenant
+     * @param slidingWindowSize             quota checks the failure rate is computed over
+     * @param minimumNumberOfCalls          checks needed before the failure rate counts
+     * @param failureRateThreshold          percentage of checks over the quota that opens the breaker
+     * @param waitDurationInOpenState       how long it stays open before half-open probes; also the Retry-After
+     *                                      of requests it refuses
+     * @param permittedCallsInHalfOpenState probe requests let through half-open: if they fit the quota the
+     *                                      breaker closes, if not it opens again
+     */
+    public record TenantBreaker(
+            @DefaultValue("true") boolean enabled,
+            @DefaultValue("10") int slidingWindowSize,
+            @DefaultValue("5") int minimumNumberOfCalls,
+            @DefaultValue("50") float failureRateThreshold,
+            @DefaultValue("30s") Duration waitDurationInOpenState,
+            @DefaultValue("2") int permittedCallsInHalfOpenState) {
+
+        public TenantQuotaBreakers.Settings settings() {
+            return new TenantQuotaBreakers.Settings(slidingWindowSize, minimumNumberOfCalls, failureRateThreshold,
+                    waitDurationInOpenState, permittedCallsInHalfOpenState);
+        }
     }
 }

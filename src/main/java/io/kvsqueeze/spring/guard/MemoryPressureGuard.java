@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * the heap's fill level ({@link HeapProbe}) and, when a KV budget is set, the KV cache bytes in use. The breaker's state, transitions and
  * health come with Resilience4j's Spring Boot integration (metrics {@code resilience4j.circuitbreaker.*}).
  */
-public class MemoryPressureGuard implements AdmissionGuard, AutoCloseable {
+public class MemoryPressureGuard implements AutoCloseable {
     public static final String BREAKER_NAME = "kvsqueeze-memory";
     private static final Log log = LogFactory.getLog(MemoryPressureGuard.class);
 
@@ -70,14 +70,27 @@ public class MemoryPressureGuard implements AdmissionGuard, AutoCloseable {
         }
     }
 
-    @Override
-    public void admit() {
+    /** Whether a new generation may start now (the breaker is not open). */
+    public boolean admits() {
         if (!breaker.tryAcquirePermission()) {
-            throw new OverloadedException("the server is short of memory (" + lastReading + "); retry in "
-                    + retryAfterSeconds + " s", retryAfterSeconds);
+            return false;
         }
         // Only admission is gated; no call outcome is recorded, so the permission is handed straight back.
         breaker.releasePermission();
+        return true;
+    }
+
+    /** Refuses unless {@link #admits()}: the {@code reject} mode. */
+    public void admit() {
+        if (!admits()) {
+            throw overloaded();
+        }
+    }
+
+    /** The refusal while the breaker is open, with the last reading and the Retry-After. */
+    public AdmissionGuard.OverloadedException overloaded() {
+        return new AdmissionGuard.OverloadedException("the server is short of memory (" + lastReading + "); retry in "
+                + retryAfterSeconds + " s", retryAfterSeconds, AdmissionGuard.OverloadedException.MEMORY_PRESSURE);
     }
 
     public CircuitBreaker breaker() {

@@ -9,11 +9,20 @@ import org.jspecify.annotations.Nullable;
  * @param maxNewTokens          most tokens generated for one reply
  * @param kvBytesQuota          most bytes the KV cache of one request may hold
  * @param maxConcurrentRequests most requests in flight (queued or generating) at once
+ * @param guardMode             what this tenant's requests get while its KV-quota breaker is open (reject or
+ *                              degrade); null: {@code kvsqueeze.guard.mode}
  */
 public record TenantLimits(@Nullable Integer maxContextTokens, @Nullable Integer maxNewTokens,
-                           @Nullable Long kvBytesQuota, @Nullable Integer maxConcurrentRequests) {
+                           @Nullable Long kvBytesQuota, @Nullable Integer maxConcurrentRequests,
+                           @Nullable GuardMode guardMode) {
 
-    public static final TenantLimits NONE = new TenantLimits(null, null, null, null);
+    public static final TenantLimits NONE = new TenantLimits(null, null, null, null, null);
+
+    /** Limits with the global guard mode. */
+    public TenantLimits(@Nullable Integer maxContextTokens, @Nullable Integer maxNewTokens,
+                        @Nullable Long kvBytesQuota, @Nullable Integer maxConcurrentRequests) {
+        this(maxContextTokens, maxNewTokens, kvBytesQuota, maxConcurrentRequests, null);
+    }
 
     public TenantLimits {
         positive("max_context_tokens", maxContextTokens);

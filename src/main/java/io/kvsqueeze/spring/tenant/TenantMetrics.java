@@ -14,7 +14,11 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code kvsqueeze.generations} (counter; tenant, finish_reason)</li>
  *   <li>{@code kvsqueeze.tokens} (counter; tenant, type = prompt | completion)</li>
  *   <li>{@code kvsqueeze.kv.bytes} (summary of the KV bytes a generation ended with; tenant)</li>
- *   <li>{@code kvsqueeze.requests.rejected} (counter; tenant, reason), from the OpenAI-compatible API</li>
+ *   <li>{@code kvsqueeze.requests.rejected} (counter; tenant, reason): refused by a tenant limit (from the
+ *       OpenAI-compatible API) or by a guard in {@code reject} mode ({@code memory_pressure},
+ *       {@code kv_quota_breaker_open})</li>
+ *   <li>{@code kvsqueeze.requests.degraded} (counter; tenant, reason = {@code memory_pressure} |
+ *       {@code kv_quota}): generations run under the degraded policy by a guard in {@code degrade} mode</li>
  * </ul>
  */
 public final class TenantMetrics {
@@ -45,6 +49,14 @@ public final class TenantMetrics {
     public void rejected(@Nullable String tenant, String reason) {
         if (registry != null) {
             Counter.builder("kvsqueeze.requests.rejected").description("Requests refused by a tenant limit or a guard")
+                    .tag("tenant", tag(tenant)).tag("reason", reason).register(registry).increment();
+        }
+    }
+
+    public void degraded(@Nullable String tenant, String reason) {
+        if (registry != null) {
+            Counter.builder("kvsqueeze.requests.degraded")
+                    .description("Generations a guard ran under the degraded policy (half the budget)")
                     .tag("tenant", tag(tenant)).tag("reason", reason).register(registry).increment();
         }
     }

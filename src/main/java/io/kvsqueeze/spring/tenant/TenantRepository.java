@@ -20,7 +20,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class TenantRepository {
     private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final String TENANT_COLUMNS = "id, display_name, max_context_tokens, max_new_tokens, kv_bytes_quota,"
-            + " max_concurrent_requests, kv_policy, kv_policy_version, created_at, updated_at";
+            + " max_concurrent_requests, guard_mode, kv_policy, kv_policy_version, created_at, updated_at";
 
     private final JdbcClient jdbc;
     private final TransactionTemplate transactions;
@@ -44,9 +44,11 @@ public class TenantRepository {
         return transactions.execute(status -> {
             try {
                 jdbc.sql("insert into kvsqueeze.tenant (id, display_name, max_context_tokens, max_new_tokens,"
-                                + " kv_bytes_quota, max_concurrent_requests, kv_policy) values (?, ?, ?, ?, ?, ?, ?)")
+                                + " kv_bytes_quota, max_concurrent_requests, guard_mode, kv_policy)"
+                                + " values (?, ?, ?, ?, ?, ?, ?, ?)")
                         .params(id, displayName, limits.maxContextTokens(), limits.maxNewTokens(),
-                                limits.kvBytesQuota(), limits.maxConcurrentRequests(), policy.source())
+                                limits.kvBytesQuota(), limits.maxConcurrentRequests(), guardMode(limits),
+                                policy.source())
                         .update();
             } catch (DuplicateKeyException e) {
                 throw new TenantAlreadyExistsException(id);
@@ -68,9 +70,10 @@ public class TenantRepository {
     public Tenant update(String id, String displayName, TenantLimits limits) {
         requireDisplayName(displayName);
         int updated = jdbc.sql("update kvsqueeze.tenant set display_name = ?, max_context_tokens = ?, max_new_tokens = ?,"
-                        + " kv_bytes_quota = ?, max_concurrent_requests = ?, updated_at = now() where id = ?")
+                        + " kv_bytes_quota = ?, max_concurrent_requests = ?, guard_mode = ?, updated_at = now()"
+                        + " where id = ?")
                 .params(displayName, limits.maxContextTokens(), limits.maxNewTokens(), limits.kvBytesQuota(),
-                        limits.maxConcurrentRequests(), id)
+                        limits.maxConcurrentRequests(), guardMode(limits), id)
                 .update();
         if (updated == 0) {
             throw new TenantNotFoundException(id);
@@ -184,10 +187,15 @@ public class TenantRepository {
     private static Tenant tenant(ResultSet rs, int row) throws SQLException {
         TenantLimits limits = new TenantLimits(rs.getObject("max_context_tokens", Integer.class),
                 rs.getObject("max_new_tokens", Integer.class), rs.getObject("kv_bytes_quota", Long.class),
-                rs.getObject("max_concurrent_requests", Integer.class));
+                rs.getObject("max_concurrent_requests", Integer.class),
+                GuardMode.parse("guard_mode", rs.getString("guard_mode")));
         return new Tenant(rs.getString("id"), rs.getString("display_name"), limits,
                 new KvPolicy(rs.getString("kv_policy")), rs.getLong("kv_policy_version"),
                 instant(rs, "created_at"), instant(rs, "updated_at"));
+    }
+
+    private static @Nullable String guardMode(TenantLimits limits) {
+        return limits.guardMode() == null ? null : limits.guardMode().value();
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -59,6 +59,11 @@ class GuardApiTest {
                 assertThat(refused.json().get("error").get("code").asString()).isEqualTo("memory_pressure");
             }
             assertThatThrownBy(() -> chatModel.call("Hi")).isInstanceOf(OverloadedException.class);
+            // Readiness: the replica refuses every generation, so its guard health says OUT_OF_SERVICE.
+            Response health = http.get("/actuator/health/kvsqueeze-guard");
+            assertThat(health.status()).isEqualTo(503);
+            assertThat(health.json().get("status").asString()).isEqualTo("OUT_OF_SERVICE");
+            assertThat(health.json().get("details").get("memory").get("state").asString()).isEqualTo("FORCED_OPEN");
             assertThat(meters.get("kvsqueeze.requests.rejected").tag("tenant", id).tag("reason", "memory_pressure")
                     .counter().count()).isEqualTo(2);
         } finally {
@@ -66,6 +71,10 @@ class GuardApiTest {
             guard.sample();
         }
         assertThat(http.post("/v1/chat/completions", chat, "Authorization", Http.bearer(key)).status()).isEqualTo(200);
+        Response health = http.get("/actuator/health/kvsqueeze-guard");
+        assertThat(health.json().get("status").asString()).isEqualTo("UP");
+        assertThat(health.json().get("details").get("mode").asString()).isEqualTo("reject");
+        assertThat(health.json().get("details").get("tenants").get(id).get("state").asString()).isEqualTo("CLOSED");
         assertThat(meters.find("resilience4j.circuitbreaker.state").tag("name", MemoryPressureGuard.BREAKER_NAME)
                 .tag("state", "closed").gauge().value()).isEqualTo(1);
     }

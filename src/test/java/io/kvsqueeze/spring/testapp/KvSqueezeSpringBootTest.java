@@ -30,6 +30,11 @@ import org.springframework.boot.test.context.SpringBootTest;
                 "kvsqueeze.tenants.refresh-interval=250ms",
                 // Memory is sampled only when a test asks (GuardTest), so that no background reading races it.
                 "kvsqueeze.guard.sample-interval=0s",
+                // Tenant breakers with tiny windows and waits, so that open, degrade and half-open take seconds.
+                "kvsqueeze.guard.tenant-breaker.sliding-window-size=4",
+                "kvsqueeze.guard.tenant-breaker.minimum-number-of-calls=2",
+                "kvsqueeze.guard.tenant-breaker.wait-duration-in-open-state=1s",
+                "kvsqueeze.guard.tenant-breaker.permitted-calls-in-half-open-state=1",
                 "kvsqueeze.admin.token=" + KvSqueezeSpringBootTest.ADMIN_TOKEN,
                 "management.endpoints.web.exposure.include=health,metrics",
                 "management.endpoint.health.show-details=always",
