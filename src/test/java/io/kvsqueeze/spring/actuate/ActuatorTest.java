@@ -60,5 +60,8 @@ class ActuatorTest {
         JsonNode metric = http.get("/actuator/metrics/kvsqueeze.tokens?tag=tenant:" + id).json();
         assertThat(metric.get("measurements").get(0).get("value").asDouble())
                 .isEqualTo(usage.get("total_tokens").asDouble());
+
+        String scrape = http.get("/actuator/prometheus").body();
+        assertThat(scrape).contains("kvsqueeze_tokens_total{").contains("tenant=\"" + id + "\"");
     }
 }

@@ -36,7 +36,7 @@ import org.springframework.boot.test.context.SpringBootTest;
                 "kvsqueeze.guard.tenant-breaker.wait-duration-in-open-state=1s",
                 "kvsqueeze.guard.tenant-breaker.permitted-calls-in-half-open-state=1",
                 "kvsqueeze.admin.token=" + KvSqueezeSpringBootTest.ADMIN_TOKEN,
-                "management.endpoints.web.exposure.include=health,metrics",
+                "management.endpoints.web.exposure.include=health,metrics,prometheus",
                 "management.endpoint.health.show-details=always",
                 "logging.level.io.zonky.test.db.postgres=WARN"
         })
