@@ -2,6 +2,7 @@ package io.kvsqueeze.cli;
 
 import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.compress.KvPolicy;
+import io.kvsqueeze.engine.compress.PolicyKvCompression;
 import io.kvsqueeze.engine.cpu.VectorOps;
 import io.kvsqueeze.engine.generate.Sequence;
 import java.util.ArrayList;
@@ -93,6 +94,10 @@ final class BenchCommand implements Callable<Integer> {
             result.put("prefill_tokens_per_s_sd", round(stddev(runs, 0, prefill)));
             result.put("decode_tokens_per_s", round(decode));
             result.put("decode_tokens_per_s_sd", round(stddev(runs, 1, decode)));
+            // planning and evicting after each prefill, inside the prefill time above (observing is spread
+            // through the prefill itself)
+            result.put("compression_ms", round(mean(runs, 2)));
+            result.put("compression_share_of_prefill", Math.round(mean(runs, 2) / mean(runs, 3) * 1e5) / 1e5);
             result.put("prefill_samples", runs.stream().map(r -> round(r[0])).toList());
             result.put("decode_samples", runs.stream().map(r -> round(r[1])).toList());
             result.put("weight_bytes_per_token", (long) bytesPerToken);
@@ -112,7 +117,10 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One prompt then {@code steps} greedy decode steps; returns {prefill tokens/s, decode tokens/s}. */
+    /**
+     * One prompt then {@code steps} greedy decode steps; returns {prefill tokens/s, decode tokens/s, compression
+     * ms, prefill ms}.
+     */
     private static double[] run(Sequence sequence, int[] prompt, int steps) {
         sequence.reset();
         long start = System.nanoTime();
@@ -124,7 +132,10 @@ final class BenchCommand implements Callable<Integer> {
             logits = sequence.append(VectorOps.argmax(logits, vocab));
         }
         long decodeNanos = System.nanoTime() - start;
-        return new double[] {prompt.length / (prefillNanos / 1e9), steps / (decodeNanos / 1e9)};
+        double compressionMillis = sequence.compression() instanceof PolicyKvCompression compression
+                ? compression.lastCompressionNanos() / 1e6 : 0;
+        return new double[] {prompt.length / (prefillNanos / 1e9), steps / (decodeNanos / 1e9), compressionMillis,
+                prefillNanos / 1e6};
     }
 
     private static double mean(List<double[]> runs, int column) {
