@@ -44,7 +44,10 @@ public final class PolicyKvCompression implements KvCompression {
         return lastCompressionNanos;
     }
 
-    /** The plan of the last compressed prompt, or null when none was compressed. */
+    /**
+     * The plan of the last prompt prefilled from an empty cache: a compressed one, an uncompressed one when the
+     * prompt fitted the budget and decode eviction is on, or null when nothing needed a plan.
+     */
     public CompressionPlan lastPlan() {
         return plan;
     }
