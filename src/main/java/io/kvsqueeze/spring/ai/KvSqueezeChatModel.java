@@ -272,7 +272,7 @@ public final class KvSqueezeChatModel implements ChatModel {
     private void record(Job job, Completion completion) {
         GenerationResult result = completion.result();
         metrics.generation(job.tenant, finishReason(result.finishReason()), result.promptTokens(),
-                result.tokenIds().length, result.kvBytes());
+                result.tokenIds().length, result.kvBytes(), completion.kvBytesFull());
     }
 
     private ChatResponseMetadata responseMetadata(String id, Completion completion, Job job) {

@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code kvsqueeze.generations} (counter; tenant, finish_reason)</li>
  *   <li>{@code kvsqueeze.tokens} (counter; tenant, type = prompt | completion)</li>
  *   <li>{@code kvsqueeze.kv.bytes} (summary of the KV bytes a generation ended with; tenant)</li>
+ *   <li>{@code kvsqueeze.kv.compression.ratio} (summary of those bytes over what the uncompressed cache would
+ *       hold for the same tokens: 1 for {@code full}, about the budget ratio for a compressing policy; tenant)</li>
  *   <li>{@code kvsqueeze.requests.rejected} (counter; tenant, reason): refused by a tenant limit (from the
  *       OpenAI-compatible API) or by a guard in {@code reject} mode ({@code memory_pressure},
  *       {@code kv_quota_breaker_open})</li>
@@ -31,7 +33,7 @@ public final class TenantMetrics {
     }
 
     public void generation(@Nullable String tenant, String finishReason, int promptTokens, int completionTokens,
-                           long kvBytes) {
+                           long kvBytes, long kvBytesFull) {
         if (registry == null) {
             return;
         }
@@ -44,6 +46,11 @@ public final class TenantMetrics {
                 .tag("tenant", tag).tag("type", "completion").register(registry).increment(completionTokens);
         DistributionSummary.builder("kvsqueeze.kv.bytes").description("KV cache bytes at the end of a generation")
                 .baseUnit("bytes").tag("tenant", tag).register(registry).record(kvBytes);
+        if (kvBytesFull > 0) {
+            DistributionSummary.builder("kvsqueeze.kv.compression.ratio")
+                    .description("KV bytes held over the bytes of the uncompressed cache, per generation")
+                    .tag("tenant", tag).register(registry).record(kvBytes / (double) kvBytesFull);
+        }
     }
 
     public void rejected(@Nullable String tenant, String reason) {

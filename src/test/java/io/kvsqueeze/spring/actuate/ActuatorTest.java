@@ -54,6 +54,8 @@ class ActuatorTest {
                 .isEqualTo(usage.get("prompt_tokens").asDouble());
         assertThat(meters.get("kvsqueeze.generations").tag("tenant", id).counter().count()).isEqualTo(1);
         assertThat(meters.get("kvsqueeze.kv.bytes").tag("tenant", id).summary().totalAmount()).isPositive();
+        // this tenant runs the full cache: what it holds is what an uncompressed cache holds
+        assertThat(meters.get("kvsqueeze.kv.compression.ratio").tag("tenant", id).summary().max()).isEqualTo(1.0);
         assertThat(meters.get("kvsqueeze.requests.rejected").tag("tenant", id).tag("reason", "max_new_tokens")
                 .counter().count()).isEqualTo(1);
 
