@@ -94,7 +94,10 @@ public final class CompressionEval implements AutoCloseable {
         this.config = engine.model().config();
         this.settings = List.copyOf(settings);
         for (Setting setting : settings) {
-            setting.policy(); // reject a bad policy or budget before any work
+            if (setting.policy().decodeEviction()) { // also rejects a bad policy or budget before any work
+                throw new IllegalArgumentException(setting.label() + ": the evaluation measures prefill compression"
+                        + " and does not simulate decodeEviction; evaluate the policy without it");
+            }
         }
         this.base = engine.newSequence(KvElementType.F16);
         this.work = engine.newSequence(KvElementType.F16);

@@ -5,6 +5,7 @@ import io.kvsqueeze.engine.kv.AttentionObserver;
 import io.kvsqueeze.engine.kv.KvCache;
 import io.kvsqueeze.engine.model.ForwardPass;
 import io.kvsqueeze.engine.model.LlamaConfig;
+import java.util.Arrays;
 
 /**
  * A {@link KvPolicy} acting on one sequence's cache. A prompt prefilled from an empty cache is observed (the
@@ -13,8 +14,9 @@ import io.kvsqueeze.engine.model.LlamaConfig;
  * attend to the kept entries only. With {@code decodeEviction}, each head then stays at its planned size during
  * generation: before a token is appended, a full head drops the entry {@link DecodeEviction} picks.
  *
- * <p>A prefill that continues a cached prefix (the next turn of a chat) is not compressed again: the earlier
- * turns are already at their budget, and the new turn is kept whole unless decode eviction trims it.
+ * <p>Once entries were dropped, the sequence does not reuse its cached prefix ({@link #keepsEveryEntry}): the
+ * next prompt (a chat's next turn included) is prefilled from an empty cache and compressed for its own
+ * question.
  */
 public final class PolicyKvCompression implements KvCompression {
     private final KvPolicy policy;
@@ -22,6 +24,7 @@ public final class PolicyKvCompression implements KvCompression {
     private final DecodeEviction eviction;
     private PrefillObserver prefill;
     private boolean freshPrompt;
+    private boolean dropped;
     private long lastCompressionNanos;
     private CompressionPlan plan;
     // Decode eviction: per thread, per (layer, KV head), the attention each entry received since it was kept.
@@ -55,11 +58,12 @@ public final class PolicyKvCompression implements KvCompression {
     @Override
     public void beforePrefill(ForwardPass pass, int firstNewPosition, int promptLength) {
         freshPrompt = firstNewPosition == 0;
+        lastCompressionNanos = 0;
         if (!freshPrompt) {
-            return;
+            return; // continuing an uncompressed prefix: abandon() cleared running scores past the cut
         }
         plan = null;
-        running = null;
+        dropped = false;
         if (!planner.compresses(promptLength)) {
             return;
         }
@@ -94,6 +98,7 @@ public final class PolicyKvCompression implements KvCompression {
         boolean observes = planner.firstObservedQuery(promptLength) < promptLength;
         plan = planner.plan(promptLength, observes ? observed.observations(0) : null, observed.layerCosines());
         apply(plan, pass.cache());
+        dropped = plan.compressed();
         if (eviction != null && eviction.mode() == DecodeEviction.Mode.ACCUMULATED_ATTENTION) {
             startRunningScores(pass, observes ? observed.observations(0) : null);
         }
@@ -120,7 +125,15 @@ public final class PolicyKvCompression implements KvCompression {
     private void startRunningScores(ForwardPass pass, AttentionObservations[] observations) {
         KvCache cache = pass.cache();
         int heads = cache.layers() * cache.kvHeads();
-        running = new float[pass.threads()][heads][cache.capacity()];
+        if (running == null || running.length != pass.threads() || running[0].length != heads) {
+            running = new float[pass.threads()][heads][cache.capacity()]; // once per sequence, then reused
+        } else {
+            for (float[][] thread : running) {
+                for (float[] scores : thread) {
+                    Arrays.fill(scores, 0f);
+                }
+            }
+        }
         groupWeight = 1f / pass.config().queriesPerKvHead();
         if (observations == null) {
             return;
@@ -186,6 +199,7 @@ public final class PolicyKvCompression implements KvCompression {
             }
         }
         cache.retain(layer, kvHead, keepScratch, kept);
+        dropped = true;
         if (total != null) {
             System.arraycopy(total, victim + 1, total, victim, length - victim - 1);
             total[length - 1] = 0f;
@@ -207,6 +221,27 @@ public final class PolicyKvCompression implements KvCompression {
         pass.attentionObserver(null);
         pass.hiddenStateObserver(null);
         prefill = null;
+        if (running != null) {
+            // entries past each head's length are gone: the next ones to take their indices start from zero
+            KvCache cache = pass.cache();
+            for (int layer = 0; layer < cache.layers(); layer++) {
+                for (int kvHead = 0; kvHead < cache.kvHeads(); kvHead++) {
+                    int from = cache.length(layer, kvHead);
+                    for (float[][] thread : running) {
+                        Arrays.fill(thread[layer * cache.kvHeads() + kvHead], from, cache.capacity(), 0f);
+                    }
+                }
+            }
+        }
+        if (pass.cache().length(0, 0) == 0) {
+            plan = null; // reset: nothing left to keep a budget for
+            dropped = false;
+        }
+    }
+
+    @Override
+    public boolean keepsEveryEntry() {
+        return !dropped;
     }
 
     /** Bytes the positions a plan keeps take in a store of {@code elementBytes} per element. */

@@ -30,7 +30,18 @@ public interface KvCompression {
     default void afterAppend(ForwardPass pass, int length) {
     }
 
-    /** A forward pass failed or the sequence was reset: drop observers and any half-collected state. */
+    /**
+     * A forward pass failed (the cache was already cut back to the tokens before it) or the sequence was reset
+     * (the cache is empty): drop observers and any state about entries the cache no longer holds.
+     */
     default void abandon(ForwardPass pass) {
+    }
+
+    /**
+     * Whether the cache holds every token of the sequence, so a new prompt may reuse its cached prefix. False
+     * once entries were dropped: they were chosen for the previous prompt.
+     */
+    default boolean keepsEveryEntry() {
+        return true;
     }
 }

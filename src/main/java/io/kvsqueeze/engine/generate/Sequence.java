@@ -5,7 +5,8 @@ import io.kvsqueeze.engine.model.ForwardPass;
 
 /**
  * One token sequence and its KV cache. Feeding a prompt reuses the longest prefix already in the cache, so a
- * chat that grows turn by turn only computes the new tokens. Not thread-safe: one caller at a time.
+ * chat that grows turn by turn only computes the new tokens, unless compression dropped entries (see
+ * {@link KvCompression#keepsEveryEntry}). Not thread-safe: one caller at a time.
  */
 public final class Sequence {
     private final ForwardPass pass;
@@ -76,8 +77,8 @@ public final class Sequence {
                 logits = pass.forward(prompt, from, count, from, last);
             }
         } catch (RuntimeException e) {
-            compression.abandon(pass);
             pass.cache().truncate(common); // a failed batch (e.g. the KV pool ran out) may have appended to some heads
+            compression.abandon(pass);
             throw e;
         }
         System.arraycopy(prompt, common, tokens, common, prompt.length - common);
@@ -92,6 +93,11 @@ public final class Sequence {
      * {@link #prefill}: the common prefix, short of the prompt's last token.
      */
     public int reusablePrefix(int[] prompt) {
+        if (!compression.keepsEveryEntry()) {
+            // The kept entries were chosen for the last prompt's question: reusing them would make this
+            // answer depend on what was asked before, so a compressed sequence starts over.
+            return 0;
+        }
         int limit = Math.min(length, prompt.length - 1);
         int common = 0;
         while (common < limit && tokens[common] == prompt[common]) {
@@ -111,8 +117,8 @@ public final class Sequence {
         try {
             logits = pass.forward(tokens, length, 1, length, true);
         } catch (RuntimeException e) {
-            compression.abandon(pass);
             pass.cache().truncate(length); // drop what the failed token appended to some heads
+            compression.abandon(pass);
             throw e;
         }
         length++;
@@ -132,8 +138,8 @@ public final class Sequence {
                 || source.length > tokens.length) {
             throw new IllegalArgumentException("cannot copy a sequence of another shape or a longer context");
         }
-        compression.abandon(pass);
         to.clear();
+        compression.abandon(pass);
         float[] key = new float[from.headDim()];
         float[] value = new float[from.headDim()];
         for (int layer = 0; layer < from.layers(); layer++) {
@@ -151,8 +157,8 @@ public final class Sequence {
 
     /** Forgets everything (the next prefill starts from an empty cache). */
     public void reset() {
-        compression.abandon(pass);
         pass.cache().clear();
+        compression.abandon(pass);
         length = 0;
     }
 }

@@ -22,8 +22,9 @@ public final class KvPagePool {
     private final long capacityBytes;
     private final int maxPages;
 
-    // Page p: keys of its slot s at [s * headDim, +headDim) and values at [(pageSize + s) * headDim, +headDim)
-    // of floats[p] (F32) or halves[p] (F16); positions[p][s] is the slot's logical position.
+    // Page p: dimension d of slot s's key at d * pageSize + s (dimension-major), its value at
+    // [(pageSize + s) * headDim, +headDim), in floats[p] (F32) or halves[p] (F16); positions[p][s] is the
+    // slot's logical position.
     private final float[][] floats;
     private final short[][] halves;
     private final int[][] positions;

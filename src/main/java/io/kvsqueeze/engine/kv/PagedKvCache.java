@@ -392,12 +392,23 @@ public final class PagedKvCache implements KvCache {
         int toPage = table[to >> pageShift];
         int fromSlot = from & pageMask;
         int toSlot = to & pageMask;
-        Object source = half ? pool.halves(fromPage) : pool.floats(fromPage);
-        Object target = half ? pool.halves(toPage) : pool.floats(toPage);
-        for (int d = 0; d < headDim; d++) {
-            System.arraycopy(source, d * pageSize + fromSlot, target, d * pageSize + toSlot, 1);
+        // Keys are dimension-major: one element per dimension, copied in a plain loop (an arraycopy call per
+        // element cost more than the copy); values are one contiguous run.
+        if (half) {
+            short[] source = pool.halves(fromPage);
+            short[] target = pool.halves(toPage);
+            for (int d = 0; d < headDim; d++) {
+                target[d * pageSize + toSlot] = source[d * pageSize + fromSlot];
+            }
+            System.arraycopy(source, (pageSize + fromSlot) * headDim, target, (pageSize + toSlot) * headDim, headDim);
+        } else {
+            float[] source = pool.floats(fromPage);
+            float[] target = pool.floats(toPage);
+            for (int d = 0; d < headDim; d++) {
+                target[d * pageSize + toSlot] = source[d * pageSize + fromSlot];
+            }
+            System.arraycopy(source, (pageSize + fromSlot) * headDim, target, (pageSize + toSlot) * headDim, headDim);
         }
-        System.arraycopy(source, (pageSize + fromSlot) * headDim, target, (pageSize + toSlot) * headDim, headDim);
         pool.positions(toPage)[toSlot] = pool.positions(fromPage)[fromSlot];
     }
 

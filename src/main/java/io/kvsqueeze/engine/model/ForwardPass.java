@@ -298,7 +298,8 @@ public final class ForwardPass {
     private void attend(int thread, int threads) {
         // Work items are (KV head, run of its queries): the queries of a KV head are the (token, query head)
         // pairs of its GQA group, token-major, so one item shares each key and value it reads among up to
-        // MAX_GROUP queries. Runs are cut small enough that every member gets a share even for one token.
+        // MAX_GROUP queries. Each KV head is cut into at least 2 * threads / kvHeads runs (never more than it
+        // has queries), so that for the usual head counts every member has work even for one token.
         int group = config.queriesPerKvHead();
         int queriesPerKvHead = tokens * group;
         int runs = Math.max(Math.ceilDiv(2 * threads, config.kvHeads()), Math.ceilDiv(queriesPerKvHead, MAX_GROUP));

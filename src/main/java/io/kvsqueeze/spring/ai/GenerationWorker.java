@@ -33,8 +33,8 @@ public final class GenerationWorker implements AutoCloseable {
     private final Generator generator;
     private final ExecutorService thread;
     private final AtomicInteger queued = new AtomicInteger();
-    // Bytes one token's keys and values take in the uncompressed store. Until the first generation it is the
-    // float32 size, an upper bound for the element types the engine stores; after it, the store's exact figure.
+    // Bytes one token's keys and values take in the uncompressed store: the F16 size the engine's sequences use,
+    // then the figure of the sequence that ran last.
     private volatile long fullBytesPerToken;
     // Touched only on the worker thread.
     private Sequence sequence;

@@ -126,6 +126,25 @@ class PolicyCompressionOracleTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aCompressedSequenceStartsOverInsteadOfReusingItsPrefix() {
+        try (LlamaModel model = LlamaModel.load(modelFile); ThreadPool pool = new ThreadPool(2)) {
+            LlamaConfig c = model.config();
+            int[] prompt = tokens(PROMPT_LENGTH, 31, c.vocabSize());
+            KvPolicy policy = KvPolicy.parse("snapkv").withBudget(new io.kvsqueeze.engine.compress.Budget.Tokens(48));
+            Sequence sequence = new Sequence(pass(model,
+                    PagedKvCache.create(KvElementType.F16, c.layers(), c.kvHeads(), c.headDim(), CONTEXT), pool),
+                    new PolicyKvCompression(policy, c.layers(), c.kvHeads()));
+            float[] first = sequence.prefill(prompt).clone();
+            long bytes = sequence.forwardPass().cache().bytes();
+            assertThat(sequence.compression().keepsEveryEntry()).isFalse();
+            assertThat(sequence.reusablePrefix(prompt)).isZero();
+            // the same request again gets the same answer: the prompt runs over the full cache once more
+            assertThat(sequence.prefill(prompt)).containsExactly(first);
+            assertThat(sequence.forwardPass().cache().bytes()).isEqualTo(bytes);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"snapkv", "squeeze-ada-snapkv", "kvcrush-snapkv"})
     void aBudgetThatFitsThePromptChangesNothing(String preset) {
