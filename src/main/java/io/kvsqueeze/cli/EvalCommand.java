@@ -1,6 +1,7 @@
 package io.kvsqueeze.cli;
 
 import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.cpu.VectorOps;
 import io.kvsqueeze.engine.generate.Sequence;
 import io.kvsqueeze.eval.CompressionEval;
 import io.kvsqueeze.eval.CompressionEval.Setting;
@@ -213,8 +214,8 @@ final class EvalCommand {
                     int agree = 0;
                     double kl = 0;
                     for (int step = 0; step < continuationTokens; step++) {
-                        agree += DistributionMetrics.argmax(reference[step], vocab)
-                                == DistributionMetrics.argmax(logits[step], vocab) ? 1 : 0;
+                        agree += VectorOps.argmax(reference[step], vocab)
+                                == VectorOps.argmax(logits[step], vocab) ? 1 : 0;
                         kl += DistributionMetrics.klDivergence(reference[step], logits[step], vocab);
                     }
                     prefilled.compressInto(setting);

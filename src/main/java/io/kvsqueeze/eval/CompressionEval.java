@@ -15,8 +15,10 @@ import io.kvsqueeze.engine.model.ForwardPass;
 import io.kvsqueeze.engine.model.LlamaConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -64,9 +66,8 @@ public final class CompressionEval implements AutoCloseable {
          */
         public long compressInto(Setting setting) {
             work.copyFrom(base);
-            KvPolicy policy = setting.policy();
-            if (!policy.isFull()) {
-                CompressionPlanner planner = new CompressionPlanner(policy, config.layers(), config.kvHeads());
+            CompressionPlanner planner = planners.get(setting);
+            if (planner != null) {
                 int first = planner.firstObservedQuery(promptLength);
                 AttentionObservations[] observations = first < promptLength
                         ? observer.observations(indexOf(firstObserved, first)) : null;
@@ -86,6 +87,7 @@ public final class CompressionEval implements AutoCloseable {
     private final InferenceEngine engine;
     private final LlamaConfig config;
     private final List<Setting> settings;
+    private final Map<Setting, CompressionPlanner> planners = new HashMap<>(); // none for the full cache
     private final Sequence base;
     private final Sequence work;
 
@@ -94,9 +96,13 @@ public final class CompressionEval implements AutoCloseable {
         this.config = engine.model().config();
         this.settings = List.copyOf(settings);
         for (Setting setting : settings) {
-            if (setting.policy().decodeEviction()) { // also rejects a bad policy or budget before any work
+            KvPolicy policy = setting.policy(); // rejects a bad policy or budget before any work
+            if (policy.decodeEviction()) {
                 throw new IllegalArgumentException(setting.label() + ": the evaluation measures prefill compression"
                         + " and does not simulate decodeEviction; evaluate the policy without it");
+            }
+            if (!policy.isFull()) {
+                planners.put(setting, new CompressionPlanner(policy, config.layers(), config.kvHeads()));
             }
         }
         this.base = engine.newSequence(KvElementType.F16);
@@ -117,16 +123,12 @@ public final class CompressionEval implements AutoCloseable {
         int n = prompt.length;
         Set<Integer> firsts = new LinkedHashSet<>();
         boolean cosines = false;
-        for (Setting setting : settings) {
-            KvPolicy policy = setting.policy();
-            if (!policy.isFull()) {
-                CompressionPlanner planner = new CompressionPlanner(policy, config.layers(), config.kvHeads());
-                int first = planner.firstObservedQuery(n);
-                if (first < n) {
-                    firsts.add(first);
-                }
-                cosines |= planner.compresses(n) && planner.needsLayerCosine();
+        for (CompressionPlanner planner : planners.values()) {
+            int first = planner.firstObservedQuery(n);
+            if (first < n) {
+                firsts.add(first);
             }
+            cosines |= planner.compresses(n) && planner.needsLayerCosine();
         }
         int[] firstObserved = firsts.stream().mapToInt(Integer::intValue).toArray();
         ForwardPass pass = base.forwardPass();

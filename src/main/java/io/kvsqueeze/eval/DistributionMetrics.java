@@ -1,22 +1,12 @@
 package io.kvsqueeze.eval;
 
 /**
- * How far a compressed cache's next-token distribution is from the full cache's: top-1 agreement and the
- * KL divergence KL(full || compressed) in nats, both computed from raw logits in double precision.
+ * How far a compressed cache's next-token distribution is from the full cache's: the KL divergence
+ * KL(full || compressed) in nats, computed from raw logits in double precision (top-1 agreement compares
+ * {@code VectorOps.argmax}, the greedy sampler's choice).
  */
 public final class DistributionMetrics {
     private DistributionMetrics() {
-    }
-
-    /** Index of the largest logit; the lower index wins a tie, like the greedy sampler. */
-    public static int argmax(float[] logits, int vocab) {
-        int best = 0;
-        for (int i = 1; i < vocab; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /**

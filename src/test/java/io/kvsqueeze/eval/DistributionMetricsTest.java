@@ -22,10 +22,4 @@ class DistributionMetricsTest {
         assertThat(DistributionMetrics.klDivergence(logits, logits, 3)).isZero();
         assertThat(DistributionMetrics.logSumExp(logits, 3)).isCloseTo(1000 + Math.log(1 + Math.exp(-1)), within(1e-9));
     }
-
-    @Test
-    void argmaxPrefersTheLowerIndexOnATie() {
-        assertThat(DistributionMetrics.argmax(new float[] {1f, 3f, 3f, 2f}, 4)).isEqualTo(1);
-        assertThat(DistributionMetrics.argmax(new float[] {1f, 3f, 9f}, 2)).isEqualTo(1);
-    }
 }

@@ -148,4 +148,10 @@ class VectorOpsTest {
         assertThat(gate[1]).isCloseTo((float) (1 / (1 + Math.exp(-1)) * 2), within(1e-6f));
         assertThat(gate[2]).isCloseTo((float) (-2 / (1 + Math.exp(2)) * 3), within(1e-6f));
     }
+
+    @Test
+    void argmaxPrefersTheLowerIndexOnATie() {
+        assertThat(VectorOps.argmax(new float[] {1f, 3f, 3f, 2f}, 4)).isEqualTo(1);
+        assertThat(VectorOps.argmax(new float[] {1f, 3f, 9f}, 2)).isEqualTo(1);
+    }
 }
