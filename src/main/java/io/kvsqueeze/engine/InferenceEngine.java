@@ -6,19 +6,23 @@ import io.kvsqueeze.engine.compress.PolicyKvCompression;
 import io.kvsqueeze.engine.cpu.ThreadPool;
 import io.kvsqueeze.engine.generate.KvCompression;
 import io.kvsqueeze.engine.generate.Sequence;
+import io.kvsqueeze.engine.kv.KvCache;
 import io.kvsqueeze.engine.kv.KvElementType;
+import io.kvsqueeze.engine.kv.KvPagePool;
 import io.kvsqueeze.engine.kv.PagedKvCache;
 import io.kvsqueeze.engine.model.ForwardPass;
 import io.kvsqueeze.engine.model.LlamaConfig;
 import io.kvsqueeze.engine.model.LlamaModel;
 import io.kvsqueeze.engine.model.Rope;
+import io.kvsqueeze.engine.model.Transformer;
 import io.kvsqueeze.engine.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * A model ready to generate on the CPU: weights, tokenizer, chat template, RoPE tables and the thread team.
- * Sequences created here share all of that and own their KV caches; they run one at a time.
+ * Sequences created here share all of that and own their KV caches; they run one at a time (a scheduler runs
+ * many in one batch through {@link #newTransformer}).
  */
 public final class InferenceEngine implements AutoCloseable {
     private final LlamaModel model;
@@ -28,6 +32,7 @@ public final class InferenceEngine implements AutoCloseable {
     private final EngineOptions options;
     private final ThreadPool pool;
     private final Rope rope;
+    private final Transformer transformer; // shared by the sequences made here, which run one at a time
     private final long loadNanos;
 
     private InferenceEngine(LlamaModel model, Tokenizer tokenizer, EngineOptions options, long loadNanos) {
@@ -38,6 +43,7 @@ public final class InferenceEngine implements AutoCloseable {
         LlamaConfig config = model.config();
         this.rope = new Rope(config.headDim(), options.contextLength(), config.ropeTheta(), config.ropeScale(),
                 model.weights().ropeFreqFactors(), config.ropeNeox());
+        this.transformer = newTransformer(options.batchSize());
         this.loadNanos = loadNanos;
     }
 
@@ -80,10 +86,33 @@ public final class InferenceEngine implements AutoCloseable {
         LlamaConfig config = model.config();
         PagedKvCache cache = PagedKvCache.create(elementType, config.layers(), config.kvHeads(), config.headDim(),
                 options.contextLength());
-        ForwardPass pass = new ForwardPass(model, cache, pool, rope, options.batchSize());
+        return newSequence(transformer, cache, policy);
+    }
+
+    /**
+     * A new, empty sequence on {@code transformer} (one of {@link #newTransformer}) whose pages come from {@code
+     * kvPool}, shared with other sequences: how a scheduler runs many sequences in one batch under one budget.
+     */
+    public Sequence newSequence(Transformer transformer, KvPagePool kvPool, KvPolicy policy) {
+        LlamaConfig config = model.config();
+        return newSequence(transformer, new PagedKvCache(config.layers(), config.kvHeads(), options.contextLength(),
+                kvPool), policy);
+    }
+
+    private Sequence newSequence(Transformer transformer, KvCache cache, KvPolicy policy) {
+        LlamaConfig config = model.config();
+        ForwardPass pass = new ForwardPass(transformer, cache, options.batchSize());
         KvCompression compression = policy.isFull() ? KvCompression.NONE
                 : new PolicyKvCompression(policy, config.layers(), config.kvHeads());
         return new Sequence(pass, compression);
+    }
+
+    /**
+     * A transformer for batches of up to {@code rowCapacity} rows (at least the prompt batch size) on this
+     * engine's thread team. Transformers of one engine must not run at the same time.
+     */
+    public Transformer newTransformer(int rowCapacity) {
+        return new Transformer(model, pool, rope, Math.max(rowCapacity, options.batchSize()), options.contextLength());
     }
 
     public LlamaModel model() {

@@ -2,6 +2,7 @@ package io.kvsqueeze.engine.generate;
 
 import io.kvsqueeze.engine.kv.KvCache;
 import io.kvsqueeze.engine.model.ForwardPass;
+import io.kvsqueeze.engine.model.Transformer;
 
 /**
  * One token sequence and its KV cache. Feeding a prompt reuses the longest prefix already in the cache, so a
@@ -13,6 +14,8 @@ public final class Sequence {
     private final KvCompression compression;
     private final int[] tokens;
     private int length;
+    private int[] prompting; // the prompt being prefilled, null otherwise
+    private int pending;     // tokens of the segment in the current batch
 
     /** A sequence with a full (uncompressed) cache. */
     public Sequence(ForwardPass pass) {
@@ -57,6 +60,21 @@ public final class Sequence {
      * with what is already cached are not recomputed (the last prompt token always is, for its logits).
      */
     public float[] prefill(int[] prompt) {
+        startPrefill(prompt);
+        Transformer transformer = pass.transformer();
+        while (prefillRemaining() > 0) {
+            transformer.clear();
+            addPrefillChunk(pass.batchCapacity());
+            runAlone(transformer);
+        }
+        return finishPrefill();
+    }
+
+    /**
+     * Starts making the sequence equal to {@code prompt}, to be run chunk by chunk ({@link #addPrefillChunk}),
+     * possibly in batches with other sequences, and ended by {@link #finishPrefill}.
+     */
+    public void startPrefill(int[] prompt) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
         }
@@ -67,25 +85,90 @@ public final class Sequence {
         int common = reusablePrefix(prompt);
         pass.cache().truncate(common);
         length = common;
-        float[] logits = null;
-        int batch = pass.batchCapacity();
+        prompting = prompt;
         compression.beforePrefill(pass, common, prompt.length);
+    }
+
+    /** Prompt tokens not yet run. */
+    public int prefillRemaining() {
+        return prompting == null ? 0 : prompting.length - length;
+    }
+
+    /**
+     * Adds the next at most {@code maxTokens} prompt tokens as this sequence's segment of the transformer's
+     * batch (the last chunk asks for logits) and returns how many; they count as run once the batch has run.
+     */
+    public int addPrefillChunk(int maxTokens) {
+        int count = Math.min(Math.min(maxTokens, pass.batchCapacity()), prefillRemaining());
+        boolean last = length + count == prompting.length;
+        pass.transformer().add(pass, prompting, length, count, length, last);
+        pending = count;
+        return count;
+    }
+
+    /** Ends the prompt once it has all run: compression evicts here. Returns the logits after its last token. */
+    public float[] finishPrefill() {
+        if (prompting == null || prefillRemaining() > 0) {
+            throw new IllegalStateException("the prompt has not run to its end");
+        }
+        prompting = null;
+        // The logits above saw the whole prompt, as in SnapKV: eviction shapes what later tokens attend to.
+        compression.afterPrefill(pass, length);
+        return pass.logits();
+    }
+
+    /** Adds {@code token}, generated after the sequence's last one, as this sequence's segment of the batch. */
+    public void addDecode(int token) {
+        if (length == tokens.length) {
+            throw new IllegalStateException("the context of " + tokens.length + " tokens is full");
+        }
+        if (prompting != null) {
+            throw new IllegalStateException("the prompt has not run to its end");
+        }
+        tokens[length] = token;
+        compression.beforeAppend(pass, length);
+        pass.transformer().add(pass, tokens, length, 1, length, true);
+        pending = 1;
+    }
+
+    /**
+     * The batch holding this sequence's segment ran: its tokens now count. After a decoded token, returns the
+     * logits that follow it (after a prompt chunk, null: see {@link #finishPrefill}).
+     */
+    public float[] batchRan() {
+        if (prompting != null) {
+            System.arraycopy(prompting, length, tokens, length, pending);
+            length += pending;
+            pending = 0;
+            return null;
+        }
+        length += pending;
+        pending = 0;
+        compression.afterAppend(pass, length);
+        return pass.logits();
+    }
+
+    /**
+     * The batch holding this sequence's segment failed: the cache is cut back to the tokens that count, and an
+     * unfinished prompt is dropped (its observations are incomplete), leaving the sequence as before it.
+     */
+    public void batchFailed() {
+        pending = 0;
+        if (prompting != null) {
+            prompting = null;
+        }
+        pass.cache().truncate(length);
+        compression.abandon(pass);
+    }
+
+    private void runAlone(Transformer transformer) {
         try {
-            for (int from = common; from < prompt.length; from += batch) {
-                int count = Math.min(batch, prompt.length - from);
-                boolean last = from + count == prompt.length;
-                logits = pass.forward(prompt, from, count, from, last);
-            }
+            transformer.run();
         } catch (RuntimeException e) {
-            pass.cache().truncate(common); // a failed batch (e.g. the KV pool ran out) may have appended to some heads
-            compression.abandon(pass);
+            batchFailed();
             throw e;
         }
-        System.arraycopy(prompt, common, tokens, common, prompt.length - common);
-        length = prompt.length;
-        // The logits above saw the whole prompt, as in SnapKV: eviction shapes what later tokens attend to.
-        compression.afterPrefill(pass, prompt.length);
-        return logits;
+        batchRan();
     }
 
     /**
@@ -108,22 +191,11 @@ public final class Sequence {
 
     /** Appends one generated token and returns the logits that follow it. */
     public float[] append(int token) {
-        if (length == tokens.length) {
-            throw new IllegalStateException("the context of " + tokens.length + " tokens is full");
-        }
-        tokens[length] = token;
-        float[] logits;
-        compression.beforeAppend(pass, length);
-        try {
-            logits = pass.forward(tokens, length, 1, length, true);
-        } catch (RuntimeException e) {
-            pass.cache().truncate(length); // drop what the failed token appended to some heads
-            compression.abandon(pass);
-            throw e;
-        }
-        length++;
-        compression.afterAppend(pass, length);
-        return logits;
+        Transformer transformer = pass.transformer();
+        transformer.clear();
+        addDecode(token);
+        runAlone(transformer);
+        return pass.logits();
     }
 
     /**
@@ -157,6 +229,8 @@ public final class Sequence {
 
     /** Forgets everything (the next prefill starts from an empty cache). */
     public void reset() {
+        prompting = null;
+        pending = 0;
         pass.cache().clear();
         compression.abandon(pass);
         length = 0;

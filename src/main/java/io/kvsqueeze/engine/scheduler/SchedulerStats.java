@@ -1,0 +1,19 @@
+package io.kvsqueeze.engine.scheduler;
+
+/**
+ * A snapshot of a {@link Scheduler}, for metrics and health.
+ *
+ * @param kvPoolCapacityBytes the pool's hard cap
+ * @param kvPoolUsedBytes     bytes of pages held by sequences now
+ * @param kvPoolHighWaterBytes most bytes held at once since start
+ * @param kvReservedBytes     bytes the running sequences may still grow to (admission's figure)
+ * @param running             sequences admitted and not finished
+ * @param queued              requests waiting for admission
+ * @param completed           requests that ended with a result
+ * @param failed              requests that were admitted and failed or were cancelled
+ * @param rejected            requests rejected (queue full or timed out, too large, shut down)
+ */
+public record SchedulerStats(long kvPoolCapacityBytes, long kvPoolUsedBytes, long kvPoolHighWaterBytes,
+                             long kvReservedBytes, int running, int queued, long completed, long failed,
+                             long rejected) {
+}

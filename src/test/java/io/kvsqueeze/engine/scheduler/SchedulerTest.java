@@ -1,0 +1,186 @@
+package io.kvsqueeze.engine.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kvsqueeze.engine.EngineOptions;
+import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.ReferenceModel;
+import io.kvsqueeze.engine.chat.ChatMessage;
+import io.kvsqueeze.engine.compress.KvPolicy;
+import io.kvsqueeze.engine.generate.GenerationRequest;
+import io.kvsqueeze.engine.generate.GenerationResult;
+import io.kvsqueeze.engine.generate.Generator;
+import io.kvsqueeze.engine.generate.Sequence;
+import io.kvsqueeze.engine.sampling.SamplingOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The scheduler on the reference model: batched equals one at a time, and the pool always comes back. */
+class SchedulerTest {
+    private static final String[] POLICIES = {"full", "{\"preset\":\"snapkv\",\"budget\":{\"tokens\":48}}",
+            "{\"preset\":\"ada-snapkv\",\"budget\":{\"ratio\":0.3}}", "squeeze-ada-snapkv",
+            "{\"preset\":\"h2o\",\"budget\":{\"tokens\":40},\"decodeEviction\":true}", "pyramidkv"};
+
+    private static InferenceEngine engine;
+
+    @BeforeAll
+    static void load() {
+        engine = InferenceEngine.load(ReferenceModel.pathOrSkip(), new EngineOptions(2, 512, 32));
+    }
+
+    @AfterAll
+    static void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    /** Prompts of about 30 to 250 tokens. */
+    private static int[] prompt(int i) {
+        String filler = "The lighthouse keeper wrote down the weather every hour. ".repeat(i * 4);
+        String text = filler + "Question " + i + ": name three colours of the sea and say why in one sentence.";
+        return engine.tokenizer().encode(engine.chatTemplate().render(List.of(ChatMessage.user(text)), true), true, true);
+    }
+
+    private static GenerationRequest greedy(int maxTokens) {
+        return GenerationRequest.greedy(maxTokens);
+    }
+
+    @Test
+    void batchedOutputsEqualTheSameRequestsRunOneAtATime() throws Exception {
+        int requests = 8;
+        List<int[]> expected = new ArrayList<>();
+        Generator generator = new Generator(engine);
+        for (int i = 0; i < requests; i++) {
+            Sequence alone = engine.newSequence(KvPolicy.parse(POLICIES[i % POLICIES.length]));
+            GenerationResult result = generator.generate(alone, prompt(i), greedy(12 + 3 * i), text -> { });
+            expected.add(result.tokenIds());
+        }
+        try (Scheduler scheduler = new Scheduler(engine, SchedulerOptions.defaults().withKvPoolBytes(64L << 20))) {
+            List<CompletableFuture<ServeResult>> futures = new ArrayList<>();
+            List<StringBuilder> streamed = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                StringBuilder text = new StringBuilder();
+                streamed.add(text);
+                futures.add(scheduler.submit(new ServeRequest(prompt(i), KvPolicy.parse(POLICIES[i % POLICIES.length]),
+                        greedy(12 + 3 * i), text::append)));
+            }
+            for (int i = 0; i < requests; i++) {
+                ServeResult result = futures.get(i).get(120, TimeUnit.SECONDS);
+                assertThat(result.tokenIds()).as("request %d (%s)", i, POLICIES[i % POLICIES.length])
+                        .containsExactly(expected.get(i));
+                assertThat(result.text()).isEqualTo(streamed.get(i).toString());
+                assertThat(result.promptTokens()).isEqualTo(prompt(i).length);
+                assertThat(result.kvBytes()).isPositive().isLessThanOrEqualTo(result.kvBytesFull());
+                assertThat(result.firstTokenNanos()).isPositive().isLessThanOrEqualTo(result.totalNanos());
+            }
+            SchedulerStats stats = scheduler.stats();
+            assertThat(stats.kvPoolUsedBytes()).isZero();
+            assertThat(stats.kvReservedBytes()).isZero();
+            assertThat(stats.completed()).isEqualTo(requests);
+            assertThat(stats.kvPoolHighWaterBytes()).isPositive().isLessThanOrEqualTo(stats.kvPoolCapacityBytes());
+        }
+    }
+
+    @Test
+    void cancelledAndFailedRequestsReturnTheirPages() throws Exception {
+        try (Scheduler scheduler = new Scheduler(engine, SchedulerOptions.defaults().withKvPoolBytes(32L << 20))) {
+            CountDownLatch streaming = new CountDownLatch(1);
+            CompletableFuture<ServeResult> cancelled = scheduler.submit(new ServeRequest(prompt(3), KvPolicy.parse("full"),
+                    greedy(400), text -> streaming.countDown()));
+            CompletableFuture<ServeResult> failing = scheduler.submit(new ServeRequest(prompt(2),
+                    KvPolicy.parse("snapkv"), greedy(400), text -> {
+                        throw new IllegalStateException("the client went away");
+                    }));
+            assertThat(streaming.await(60, TimeUnit.SECONDS)).isTrue();
+            cancelled.cancel(true);
+            assertThatThrownBy(() -> failing.get(60, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasRootCauseMessage("the client went away");
+            assertThatThrownBy(cancelled::join).isInstanceOf(CancellationException.class);
+            awaitIdle(scheduler);
+            assertThat(scheduler.stats().kvPoolUsedBytes()).isZero();
+            assertThat(scheduler.stats().kvReservedBytes()).isZero();
+            assertThat(scheduler.stats().failed()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void rejectsWhatCanNeverFitAndAFullQueueAtOnce() {
+        SchedulerOptions tiny = SchedulerOptions.defaults().withKvPoolBytes(10L << 20).withMaxRunning(1).withMaxQueued(1);
+        try (Scheduler scheduler = new Scheduler(engine, tiny)) {
+            assertThatThrownBy(() -> scheduler.submit(new ServeRequest(prompt(9), KvPolicy.parse("full"), greedy(200),
+                    null))).isInstanceOfSatisfying(AdmissionRejectedException.class,
+                    e -> assertThat(e.reason()).isEqualTo(AdmissionRejectedException.Reason.EXCEEDS_POOL));
+            AtomicBoolean release = new AtomicBoolean();
+            CompletableFuture<ServeResult> running = scheduler.submit(new ServeRequest(prompt(0), KvPolicy.parse("full"),
+                    greedy(300), text -> {
+                        while (!release.get()) {
+                            Thread.onSpinWait();
+                        }
+                    }));
+            CompletableFuture<ServeResult> queued = null;
+            try {
+                awaitRunning(scheduler);
+                queued = scheduler.submit(new ServeRequest(prompt(0), KvPolicy.parse("full"), greedy(4), null));
+                assertThatThrownBy(() -> scheduler.submit(new ServeRequest(prompt(0), KvPolicy.parse("full"), greedy(4),
+                        null))).isInstanceOfSatisfying(AdmissionRejectedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(AdmissionRejectedException.Reason.QUEUE_FULL));
+            } finally {
+                release.set(true);
+            }
+            running.cancel(true);
+            assertThat(queued.join().tokenIds()).hasSize(4);
+            assertThat(scheduler.stats().rejected()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aRequestThatWaitsPastTheTimeoutIsRejected() {
+        SchedulerOptions options = SchedulerOptions.defaults().withKvPoolBytes(10L << 20).withMaxRunning(1)
+                .withQueueTimeout(Duration.ofMillis(200));
+        try (Scheduler scheduler = new Scheduler(engine, options)) {
+            AtomicBoolean release = new AtomicBoolean();
+            CompletableFuture<ServeResult> running = scheduler.submit(new ServeRequest(prompt(0), KvPolicy.parse("full"),
+                    greedy(300), text -> {
+                        while (!release.get()) {
+                            Thread.onSpinWait();
+                        }
+                    }));
+            awaitRunning(scheduler);
+            CompletableFuture<ServeResult> waiting = scheduler.submit(new ServeRequest(prompt(0), KvPolicy.parse("full"),
+                    greedy(4), null));
+            assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(AdmissionRejectedException.class)
+                    .cause().extracting(e -> ((AdmissionRejectedException) e).reason())
+                    .isEqualTo(AdmissionRejectedException.Reason.QUEUE_TIMEOUT);
+            release.set(true);
+            running.cancel(true);
+        }
+    }
+
+    private static void awaitRunning(Scheduler scheduler) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (scheduler.stats().running() == 0 || scheduler.stats().kvPoolUsedBytes() == 0) {
+            assertThat(System.nanoTime()).as("the request starts").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    static void awaitIdle(Scheduler scheduler) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (scheduler.stats().running() > 0 || scheduler.stats().queued() > 0) {
+            assertThat(System.nanoTime()).as("the scheduler drains").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+}
