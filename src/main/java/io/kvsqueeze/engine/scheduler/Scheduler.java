@@ -206,6 +206,7 @@ public final class Scheduler implements AutoCloseable {
                     Active active = it.next();
                     if (active.future.isDone()) {
                         it.remove(); // cancelled while waiting
+                        failed.incrementAndGet();
                     } else if (now - active.submitted >= timeout) {
                         it.remove();
                         rejected.incrementAndGet();

@@ -10,7 +10,7 @@ package io.kvsqueeze.engine.scheduler;
  * @param running             sequences admitted and not finished
  * @param queued              requests waiting for admission
  * @param completed           requests that ended with a result
- * @param failed              requests that were admitted and failed or were cancelled
+ * @param failed              requests that failed or were cancelled
  * @param rejected            requests rejected (queue full or timed out, too large, shut down)
  */
 public record SchedulerStats(long kvPoolCapacityBytes, long kvPoolUsedBytes, long kvPoolHighWaterBytes,
