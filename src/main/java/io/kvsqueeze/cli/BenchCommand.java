@@ -21,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Prefill and decode speed, measured like llama-bench: random prompt tokens, a warm-up run first, then
  * repetitions of a prompt of N tokens followed by M greedy decode steps that ignore end-of-generation.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchServeCommand.class,
         description = "Measure prefill and decode tokens/s and the effective weight bandwidth.")
 final class BenchCommand implements Callable<Integer> {
     private static final int WARM_UP_TOKENS = 16;

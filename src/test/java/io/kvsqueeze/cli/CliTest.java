@@ -87,6 +87,29 @@ class CliTest {
     }
 
     @Test
+    void benchServeJsonReportsThroughputLatencyAndPoolUse() {
+        Run run = run("bench", "serve", "--model", model.toString(), "--requests", "6", "--concurrency", "3",
+                "--prompt-tokens", "40", "--gen-tokens", "5", "--kv-pool", "64KiB", "--kv-policy", "snapkv",
+                "--kv-budget", "36", "--threads", "1", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(run.out());
+        assertThat(json.get("generated_tokens").asLong()).isEqualTo(6 * 5);
+        assertThat(json.get("throughput_tokens_per_s").asDouble()).isPositive();
+        assertThat(json.get("ttft_ms_p50").asDouble()).isPositive()
+                .isLessThanOrEqualTo(json.get("ttft_ms_p99").asDouble());
+        assertThat(json.get("kv_pool_peak_bytes").asLong()).isPositive().isLessThanOrEqualTo(64 * 1024);
+        assertThat(json.get("kv_bytes_per_request_mean").asLong())
+                .isLessThan(json.get("kv_bytes_full_per_request_mean").asLong());
+    }
+
+    @Test
+    void benchServeRefusesAPoolSizeItCannotRead() {
+        Run run = run("bench", "serve", "--model", model.toString(), "--kv-pool", "lots");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).startsWith("error: --kv-pool must be a byte size like 512MiB");
+    }
+
+    @Test
     void aMissingModelIsAOneLineErrorNotAStackTrace() {
         Run run = run("generate", "--model", dir.resolve("nope.gguf").toString(), "--prompt", "x");
         assertThat(run.exitCode()).isEqualTo(2);

@@ -5,9 +5,15 @@ import java.util.List;
 
 /**
  * What to generate: at most {@code maxTokens} tokens sampled with {@code sampling}, ending early at an
- * end-of-generation token or when the text contains one of {@code stopStrings}.
+ * end-of-generation token (unless {@code ignoreEndOfGeneration}: benchmarks generate a fixed number of tokens,
+ * as llama-bench does) or when the text contains one of {@code stopStrings}.
  */
-public record GenerationRequest(int maxTokens, SamplingOptions sampling, List<String> stopStrings) {
+public record GenerationRequest(int maxTokens, SamplingOptions sampling, List<String> stopStrings,
+                                boolean ignoreEndOfGeneration) {
+
+    public GenerationRequest(int maxTokens, SamplingOptions sampling, List<String> stopStrings) {
+        this(maxTokens, sampling, stopStrings, false);
+    }
 
     public GenerationRequest {
         if (maxTokens < 1) {
@@ -26,5 +32,10 @@ public record GenerationRequest(int maxTokens, SamplingOptions sampling, List<St
 
     public static GenerationRequest greedy(int maxTokens) {
         return new GenerationRequest(maxTokens, SamplingOptions.greedy(), List.of());
+    }
+
+    /** Exactly {@code maxTokens} greedy tokens (fewer only when the context fills), for benchmarks. */
+    public static GenerationRequest greedyFixedLength(int maxTokens) {
+        return new GenerationRequest(maxTokens, SamplingOptions.greedy(), List.of(), true);
     }
 }

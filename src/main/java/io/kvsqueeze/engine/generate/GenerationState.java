@@ -45,7 +45,7 @@ public final class GenerationState {
             throw new IllegalStateException("the generation is over");
         }
         int token = sampler.sample(logits, sequence.tokens(), sequence.length());
-        if (tokenizer.isEndOfGeneration(token)) {
+        if (tokenizer.isEndOfGeneration(token) && !request.ignoreEndOfGeneration()) {
             return end(FinishReason.STOP);
         }
         generated[count++] = token;
