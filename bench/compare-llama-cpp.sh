@@ -33,6 +33,7 @@ CACHE=$KVSQUEEZE_HOME/llama.cpp-$LLAMA_CPP_PYTHON_VERSION
 SRC=$CACHE/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION
 LLAMA_DIR=$SRC/vendor/llama.cpp
 LLAMA_BENCH=$LLAMA_DIR/build/bin/llama-bench
+LLAMA_BATCHED_BENCH=$LLAMA_DIR/build/bin/llama-batched-bench  # used by bench/serve-throughput.sh
 VENV=$CACHE/probe-venv
 
 MODEL=$KVSQUEEZE_HOME/models/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -47,6 +48,7 @@ WARMUP_DECODE=16
 KVSQUEEZE_CMD=$REPO_ROOT/kvsqueeze
 KVSQUEEZE_ARGS=
 SKIP_KVSQUEEZE=0
+BUILD_ONLY=0
 OUTPUT=markdown
 JSON_OUT=
 RAW_DIR=
@@ -72,6 +74,7 @@ Usage: bench/compare-llama-cpp.sh [options]
   --kvsqueeze CMD         the kvsqueeze launcher, split on spaces (default ./kvsqueeze in the repository)
   --kvsqueeze-args ARGS   extra arguments for 'kvsqueeze bench', split on spaces (e.g. its model option)
   --skip-kvsqueeze        measure llama.cpp only
+  --build-only            build llama-bench and llama-batched-bench, print their directory, and stop
   --json                  print the raw numbers as JSON instead of the Markdown table
   --json-out FILE         also write the raw numbers as JSON to FILE
   --raw-dir DIR           keep every run's raw output in DIR, replacing its *.out, *.err, *.meta.json
@@ -112,6 +115,7 @@ while (($#)); do
     --kvsqueeze) KVSQUEEZE_CMD=${2:?}; shift 2 ;;
     --kvsqueeze-args) KVSQUEEZE_ARGS=${2?}; shift 2 ;;
     --skip-kvsqueeze) SKIP_KVSQUEEZE=1; shift ;;
+    --build-only) BUILD_ONLY=1; shift ;;
     --json) OUTPUT=json; shift ;;
     --json-out) JSON_OUT=${2:?}; shift 2 ;;
     --raw-dir) RAW_DIR=${2:?}; shift 2 ;;
@@ -161,8 +165,8 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 build_llama_bench() {
   local stamp=$CACHE/llama-bench.stamp
-  local want="sdist_sha256=$LLAMA_CPP_PYTHON_SHA256 cmake=${CMAKE_FLAGS[*]} target=llama-bench"
-  if [[ -x $LLAMA_BENCH && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+  local want="sdist_sha256=$LLAMA_CPP_PYTHON_SHA256 cmake=${CMAKE_FLAGS[*]} target=llama-bench,llama-batched-bench"
+  if [[ -x $LLAMA_BENCH && -x $LLAMA_BATCHED_BENCH && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
   need cmake "install CMake >= 3.14 (apt-get install cmake)"
@@ -196,7 +200,7 @@ build_llama_bench() {
   tar -xzf "$tarball" -C "$CACHE"
   [[ -f $LLAMA_DIR/CMakeLists.txt ]] || die "the sdist has no vendor/llama.cpp/CMakeLists.txt"
   if ! (cd "$LLAMA_DIR" && cmake -B build "${CMAKE_FLAGS[@]}" \
-        && cmake --build build -j "$BUILD_JOBS" --target llama-bench) >"$CACHE/build.log" 2>&1; then
+        && cmake --build build -j "$BUILD_JOBS" --target llama-bench llama-batched-bench) >"$CACHE/build.log" 2>&1; then
     tail -n 30 "$CACHE/build.log" >&2
     die "building llama-bench failed; full log in $CACHE/build.log"
   fi
@@ -231,6 +235,10 @@ llama_cpp_commit() {
 }
 
 build_llama_bench
+if [[ $BUILD_ONLY == 1 ]]; then
+  printf '%s\n' "$LLAMA_DIR/build/bin"
+  exit 0
+fi
 setup_probe_venv
 LLAMA_COMMIT=$(llama_cpp_commit)
 LLAMA_VERSION_LINE=$("$LLAMA_BENCH" --version 2>&1 | grep -m1 '^version' || true)

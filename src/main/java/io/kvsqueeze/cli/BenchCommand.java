@@ -25,6 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
         description = "Measure prefill and decode tokens/s and the effective weight bandwidth.")
 final class BenchCommand implements Callable<Integer> {
     private static final int WARM_UP_TOKENS = 16;
+    private static final long WARM_UP_NANOS = 8_000_000_000L;
 
     @Mixin
     ModelOptions modelOptions;
@@ -66,9 +67,12 @@ final class BenchCommand implements Callable<Integer> {
             // tokens + 16 decode steps): the JIT has compiled the kernels by then, at least at a first tier.
             run(sequence, Arrays.copyOf(prompt, Math.min(promptTokens, WARM_UP_TOKENS)), WARM_UP_TOKENS);
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
-            // Unmeasured runs at the measured size (llama-bench does one): the JIT is still replacing tiers
-            // during the first (its decode ran at under half speed), so the timed runs see the final code.
-            for (int warmUp = 0; warmUp < 2; warmUp++) {
+            // Unmeasured runs at the measured size (llama-bench does one) for at least WARM_UP_NANOS: C2 compiles
+            // the kernels at their final tier only after several seconds on two busy cores (with two runs only,
+            // the first four of twelve timed decode runs were a third slower than the rest), so the timed runs
+            // see the final code.
+            long warmUpStart = System.nanoTime();
+            for (int warmUp = 0; warmUp < 2 || System.nanoTime() - warmUpStart < WARM_UP_NANOS; warmUp++) {
                 run(sequence, prompt, genTokens);
             }
 

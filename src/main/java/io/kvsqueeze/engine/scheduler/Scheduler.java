@@ -59,6 +59,7 @@ public final class Scheduler implements AutoCloseable {
     // Written by the scheduler thread (or under the lock), read by stats().
     private volatile long reservedPages;
     private volatile int runningCount;
+    private volatile int peakRunning;
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -149,7 +150,8 @@ public final class Scheduler implements AutoCloseable {
             lock.unlock();
         }
         return new SchedulerStats(pool.capacityBytes(), pool.usedBytes(), pool.highWaterBytes(),
-                reservedPages * pool.pageBytes(), runningCount, queued, completed.get(), failed.get(), rejected.get());
+                reservedPages * pool.pageBytes(), runningCount, queued, completed.get(), failed.get(), rejected.get(),
+                peakRunning);
     }
 
     private void wake() {
@@ -226,6 +228,7 @@ public final class Scheduler implements AutoCloseable {
                     running.add(active);
                 }
                 runningCount = running.size();
+                peakRunning = Math.max(peakRunning, runningCount);
                 if (!running.isEmpty()) {
                     return true;
                 }

@@ -12,8 +12,9 @@ package io.kvsqueeze.engine.scheduler;
  * @param completed           requests that ended with a result
  * @param failed              requests that failed or were cancelled
  * @param rejected            requests rejected (queue full or timed out, too large, shut down)
+ * @param peakRunning         most sequences that ran at once since start
  */
 public record SchedulerStats(long kvPoolCapacityBytes, long kvPoolUsedBytes, long kvPoolHighWaterBytes,
                              long kvReservedBytes, int running, int queued, long completed, long failed,
-                             long rejected) {
+                             long rejected, int peakRunning) {
 }
