@@ -13,7 +13,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -34,7 +38,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * new tokens; once compressed it shrinks to the exact bound, {@code Σ_heads pages(length + tokens still
  * allowed)}, which is what lets a compressed workload run more sequences at once. Requests that do not fit
  * wait in a bounded FIFO queue; a full queue rejects at once, and a request that waits longer than the queue
- * timeout is rejected, both with an {@link AdmissionRejectedException} naming the reason.
+ * timeout is rejected, both with an {@link AdmissionRejectedException} naming the reason. Timeouts fire on a
+ * timer thread of their own, so a step that takes long (a slow client callback, a long prompt chunk) does not
+ * keep a waiting request past its timeout.
  *
  * <p>{@link #submit} returns a future; cancelling it stops the request at the next step and returns its pages
  * to the pool. A request ends with a {@link ServeResult} carrying its accounting.
@@ -49,6 +55,7 @@ public final class Scheduler implements AutoCloseable {
     private final int contextLength;
     private final long fullBytesPerToken;
     private final Thread thread;
+    private final ScheduledThreadPoolExecutor timer;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -62,7 +69,8 @@ public final class Scheduler implements AutoCloseable {
     private volatile int peakRunning;
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
-    private final AtomicLong rejected = new AtomicLong();
+    private final Map<AdmissionRejectedException.Reason, AtomicLong> rejected =
+            new EnumMap<>(AdmissionRejectedException.Reason.class);
 
     public Scheduler(InferenceEngine engine, SchedulerOptions options) {
         this.engine = engine;
@@ -75,6 +83,15 @@ public final class Scheduler implements AutoCloseable {
         this.pageSize = pool.pageSize();
         this.contextLength = engine.options().contextLength();
         this.fullBytesPerToken = (long) heads * config.headDim() * 2L * KvElementType.F16.bytes();
+        for (AdmissionRejectedException.Reason reason : AdmissionRejectedException.Reason.values()) {
+            rejected.put(reason, new AtomicLong());
+        }
+        this.timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread timerThread = new Thread(runnable, "kvsqueeze-scheduler-timeouts");
+            timerThread.setDaemon(true);
+            return timerThread;
+        });
+        this.timer.setRemoveOnCancelPolicy(true); // an admitted request's timeout goes at once, not after it
         this.thread = new Thread(this::loop, "kvsqueeze-scheduler");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -99,8 +116,7 @@ public final class Scheduler implements AutoCloseable {
     public CompletableFuture<ServeResult> submit(ServeRequest request) {
         long pages = projectedPages(request);
         if (pages > pool.capacityBytes() / pool.pageBytes()) {
-            rejected.incrementAndGet();
-            throw new AdmissionRejectedException(AdmissionRejectedException.Reason.EXCEEDS_POOL,
+            throw reject(AdmissionRejectedException.Reason.EXCEEDS_POOL,
                     "the request needs up to " + pages * pool.pageBytes() + " bytes of KV cache (a prompt of "
                             + request.promptIds().length + " tokens and up to " + request.generation().maxTokens()
                             + " new ones) but the whole KV pool holds " + pool.capacityBytes());
@@ -113,22 +129,45 @@ public final class Scheduler implements AutoCloseable {
         lock.lock();
         try {
             if (closed) {
-                rejected.incrementAndGet();
-                throw new AdmissionRejectedException(AdmissionRejectedException.Reason.SHUT_DOWN,
-                        "the scheduler is shut down");
+                throw reject(AdmissionRejectedException.Reason.SHUT_DOWN, "the scheduler is shut down");
             }
             if (waiting.size() >= options.maxQueued()) {
-                rejected.incrementAndGet();
-                throw new AdmissionRejectedException(AdmissionRejectedException.Reason.QUEUE_FULL,
+                throw reject(AdmissionRejectedException.Reason.QUEUE_FULL,
                         "the queue of " + options.maxQueued() + " waiting requests is full; retry later");
             }
             waiting.addLast(active);
+            active.timeout = timer.schedule(() -> expire(active), options.queueTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
             work.signal();
         } finally {
             lock.unlock();
         }
         active.future.whenComplete((result, error) -> wake()); // a cancelled request frees its pages soon
         return active.future;
+    }
+
+    /** Rejects a request that still waits when its queue timeout fires (on the timer thread). */
+    private void expire(Active active) {
+        lock.lock();
+        try {
+            if (!waiting.remove(active)) {
+                return; // admitted meanwhile
+            }
+            if (active.future.isDone()) {
+                failed.incrementAndGet(); // cancelled while waiting
+                return;
+            }
+            active.future.completeExceptionally(reject(AdmissionRejectedException.Reason.QUEUE_TIMEOUT,
+                    "no room in the KV pool for " + options.queueTimeout().toMillis()
+                            + " ms; retry later or ask for fewer tokens"));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private AdmissionRejectedException reject(AdmissionRejectedException.Reason reason, String message) {
+        rejected.get(reason).incrementAndGet();
+        return new AdmissionRejectedException(reason, message);
     }
 
     /** Pages a request may hold before its prompt is compressed: the uncompressed prompt and every new token. */
@@ -149,9 +188,16 @@ public final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        Map<AdmissionRejectedException.Reason, Long> rejections = new EnumMap<>(AdmissionRejectedException.Reason.class);
+        rejected.forEach((reason, count) -> rejections.put(reason, count.get()));
         return new SchedulerStats(pool.capacityBytes(), pool.usedBytes(), pool.highWaterBytes(),
-                reservedPages * pool.pageBytes(), runningCount, queued, completed.get(), failed.get(), rejected.get(),
-                peakRunning);
+                reservedPages * pool.pageBytes(), runningCount, queued, completed.get(), failed.get(),
+                Map.copyOf(rejections), peakRunning);
+    }
+
+    /** True once {@link #close()} was called: every later submission is rejected. */
+    public boolean isClosed() {
+        return closed;
     }
 
     private void wake() {
@@ -194,35 +240,27 @@ public final class Scheduler implements AutoCloseable {
             while (true) {
                 if (closed) {
                     for (Active active : waiting) {
-                        active.future.completeExceptionally(new AdmissionRejectedException(
-                                AdmissionRejectedException.Reason.SHUT_DOWN, "the scheduler was shut down"));
-                        rejected.incrementAndGet();
+                        active.timeout.cancel(false);
+                        active.future.completeExceptionally(reject(AdmissionRejectedException.Reason.SHUT_DOWN,
+                                "the scheduler was shut down"));
                     }
                     waiting.clear();
                     return false;
                 }
                 long now = System.nanoTime();
-                long timeout = options.queueTimeout().toNanos();
-                long nextDeadline = Long.MAX_VALUE;
                 for (Iterator<Active> it = waiting.iterator(); it.hasNext(); ) {
                     Active active = it.next();
-                    if (active.future.isDone()) {
-                        it.remove(); // cancelled while waiting
-                        failed.incrementAndGet();
-                    } else if (now - active.submitted >= timeout) {
+                    if (active.future.isDone()) { // cancelled while waiting
                         it.remove();
-                        rejected.incrementAndGet();
-                        active.future.completeExceptionally(new AdmissionRejectedException(
-                                AdmissionRejectedException.Reason.QUEUE_TIMEOUT, "no room in the KV pool for "
-                                + options.queueTimeout().toMillis() + " ms; retry later or ask for fewer tokens"));
-                    } else {
-                        nextDeadline = Math.min(nextDeadline, active.submitted + timeout);
+                        active.timeout.cancel(false);
+                        failed.incrementAndGet();
                     }
                 }
                 long capacityPages = pool.capacityBytes() / pool.pageBytes();
                 while (!waiting.isEmpty() && running.size() < options.maxRunning()
                         && reservedPages + waiting.peekFirst().reservedPages <= capacityPages) {
                     Active active = waiting.pollFirst();
+                    active.timeout.cancel(false);
                     reservedPages += active.reservedPages;
                     active.admitted = now;
                     running.add(active);
@@ -233,11 +271,7 @@ public final class Scheduler implements AutoCloseable {
                     return true;
                 }
                 try {
-                    if (nextDeadline == Long.MAX_VALUE) {
-                        work.await();
-                    } else {
-                        work.awaitNanos(Math.max(nextDeadline - now, 1));
-                    }
+                    work.await();
                 } catch (InterruptedException e) {
                     closed = true;
                 }
@@ -413,6 +447,7 @@ public final class Scheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        timer.shutdownNow();
     }
 
     /** A request from submission to its end. */
@@ -423,6 +458,7 @@ public final class Scheduler implements AutoCloseable {
         long reservedPages;
         long admitted;
         long firstToken;
+        ScheduledFuture<?> timeout;  // the queue timeout, cancelled on admission
         Sequence sequence;
         GenerationState state;
         int nextToken;

@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param kvPoolBytes   hard cap on the KV bytes (keys and values) of all running sequences together
  * @param maxRunning    most sequences in one batch (prefilling and decoding together)
- * @param maxQueued     most requests waiting for admission; one more is rejected at once
+ * @param maxQueued     most requests waiting for admission; one more is rejected at once. At least one: every
+ *                      request passes through the queue, even one admitted at once
  * @param queueTimeout  how long a request may wait for admission before it is rejected
  * @param prefillTokens prompt tokens run per step, shared by the prompts being prefilled, beside one token of
  *                      each decoding sequence: small enough that a long prompt does not stall the decodes
@@ -25,9 +26,9 @@ public record SchedulerOptions(long kvPoolBytes, int maxRunning, int maxQueued, 
         if (kvPoolBytes < 1) {
             throw new IllegalArgumentException("the KV pool needs a positive capacity, got " + kvPoolBytes + " bytes");
         }
-        if (maxRunning < 1 || maxQueued < 0 || prefillTokens < 1) {
-            throw new IllegalArgumentException("maxRunning (" + maxRunning + ") and prefillTokens (" + prefillTokens
-                    + ") must be positive and maxQueued (" + maxQueued + ") not negative");
+        if (maxRunning < 1 || maxQueued < 1 || prefillTokens < 1) {
+            throw new IllegalArgumentException("maxRunning (" + maxRunning + "), maxQueued (" + maxQueued
+                    + ") and prefillTokens (" + prefillTokens + ") must be positive");
         }
         if (queueTimeout == null || queueTimeout.isNegative()) {
             throw new IllegalArgumentException("queueTimeout must be zero or positive, got " + queueTimeout);

@@ -1,5 +1,7 @@
 package io.kvsqueeze.engine.scheduler;
 
+import java.util.Map;
+
 /**
  * A snapshot of a {@link Scheduler}, for metrics and health.
  *
@@ -11,10 +13,15 @@ package io.kvsqueeze.engine.scheduler;
  * @param queued              requests waiting for admission
  * @param completed           requests that ended with a result
  * @param failed              requests that failed or were cancelled
- * @param rejected            requests rejected (queue full or timed out, too large, shut down)
+ * @param rejectedByReason    requests rejected, by reason (queue full or timed out, too large, shut down)
  * @param peakRunning         most sequences that ran at once since start
  */
 public record SchedulerStats(long kvPoolCapacityBytes, long kvPoolUsedBytes, long kvPoolHighWaterBytes,
                              long kvReservedBytes, int running, int queued, long completed, long failed,
-                             long rejected, int peakRunning) {
+                             Map<AdmissionRejectedException.Reason, Long> rejectedByReason, int peakRunning) {
+
+    /** Requests rejected for any reason. */
+    public long rejected() {
+        return rejectedByReason.values().stream().mapToLong(Long::longValue).sum();
+    }
 }

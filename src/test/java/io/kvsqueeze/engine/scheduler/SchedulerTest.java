@@ -142,9 +142,12 @@ class SchedulerTest {
             running.cancel(true);
             assertThat(queued.join().tokenIds()).hasSize(4);
             assertThat(scheduler.stats().rejected()).isEqualTo(2);
+            assertThat(scheduler.stats().rejectedByReason()).containsEntry(AdmissionRejectedException.Reason.EXCEEDS_POOL, 1L)
+                    .containsEntry(AdmissionRejectedException.Reason.QUEUE_FULL, 1L);
         }
     }
 
+    /** The running request's client callback blocks the scheduler thread; the timeout must fire regardless. */
     @Test
     void aRequestThatWaitsPastTheTimeoutIsRejected() {
         SchedulerOptions options = SchedulerOptions.defaults().withKvPoolBytes(10L << 20).withMaxRunning(1)
@@ -163,9 +166,28 @@ class SchedulerTest {
             assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(AdmissionRejectedException.class)
                     .cause().extracting(e -> ((AdmissionRejectedException) e).reason())
                     .isEqualTo(AdmissionRejectedException.Reason.QUEUE_TIMEOUT);
+            assertThat(scheduler.stats().rejectedByReason()).containsEntry(AdmissionRejectedException.Reason.QUEUE_TIMEOUT, 1L);
+            assertThat(scheduler.stats().queued()).isZero();
             release.set(true);
             running.cancel(true);
         }
+    }
+
+    @Test
+    void aClosedSchedulerRejectsNewRequests() {
+        Scheduler scheduler = new Scheduler(engine, SchedulerOptions.defaults().withKvPoolBytes(10L << 20));
+        assertThat(scheduler.isClosed()).isFalse();
+        scheduler.close();
+        assertThat(scheduler.isClosed()).isTrue();
+        assertThatThrownBy(() -> scheduler.submit(new ServeRequest(prompt(0), KvPolicy.parse("full"), greedy(4), null)))
+                .isInstanceOfSatisfying(AdmissionRejectedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(AdmissionRejectedException.Reason.SHUT_DOWN));
+    }
+
+    @Test
+    void optionsRefuseAnEmptyQueue() {
+        assertThatThrownBy(() -> SchedulerOptions.defaults().withMaxQueued(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxQueued (0)");
     }
 
     private static void awaitRunning(Scheduler scheduler) {
