@@ -51,6 +51,8 @@ import org.springframework.web.bind.annotation.RestController;
 @SecurityRequirement(name = KvSqueezeOpenApi.ADMIN_TOKEN)
 @ApiResponse(responseCode = "401", description = "The admin token is missing or wrong.",
         content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
+@ApiResponse(responseCode = "503", description = "The tenant database is unavailable; see Retry-After. Chat goes on.",
+        content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = ProblemDetail.class)))
 public class AdminController {
     /** Names the person behind a change in the policy history; without it the history says {@code admin}. */
     public static final String ACTOR_HEADER = "X-KVSqueeze-Actor";

@@ -6,11 +6,15 @@ import io.kvsqueeze.spring.tenant.TenantAlreadyExistsException;
 import io.kvsqueeze.spring.tenant.TenantNotFoundException;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import org.springframework.dao.DataAccessException;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.transaction.TransactionException;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import tools.jackson.databind.DatabindException;
 
@@ -66,12 +70,25 @@ public class AdminExceptionHandler {
         return problem(HttpStatus.PRECONDITION_REQUIRED, e.getMessage(), "If-Match");
     }
 
+    /**
+     * The tenant database cannot be reached: the admin API stops (nothing is written half), while chat goes on
+     * with the tenants and policies the directory holds in memory.
+     */
+    @ExceptionHandler({DataAccessException.class, TransactionException.class})
+    ResponseEntity<ProblemDetail> databaseUnavailable(RuntimeException e) {
+        ResponseEntity<ProblemDetail> response = problem(HttpStatus.SERVICE_UNAVAILABLE,
+                "the tenant database is unavailable; chat goes on with the last known tenants and policies, and"
+                        + " admin changes are refused until it is back", null);
+        return ResponseEntity.status(response.getStatusCode()).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .header(HttpHeaders.RETRY_AFTER, "5").body(response.getBody());
+    }
+
     private static ResponseEntity<ProblemDetail> problem(HttpStatus status, String detail, @Nullable String field) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
         if (field != null) {
             problem.setProperty("field", field);
         }
-        return ResponseEntity.status(status).contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(problem);
     }
 }

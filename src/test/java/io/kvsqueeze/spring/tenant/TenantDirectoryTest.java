@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.kvsqueeze.spring.testapp.KvSqueezeSpringBootTest;
-import java.lang.reflect.Proxy;
-import java.sql.SQLException;
+import io.kvsqueeze.spring.testapp.StoppableDataSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
@@ -50,7 +49,7 @@ class TenantDirectoryTest {
     @Test
     void keepsServingTheLastCopyWhileTheDatabaseIsDown() {
         AtomicBoolean down = new AtomicBoolean();
-        TenantRepository repository = repositoryOn(failing(dataSource, down));
+        TenantRepository repository = repositoryOn(StoppableDataSource.over(dataSource, down));
         String id = "t-" + UUID.randomUUID().toString().substring(0, 8);
         repository.create(id, "A", new TenantLimits(null, 7, null, null), KvPolicy.full(), "admin");
         String key = repository.createApiKey(id, null).key();
@@ -82,20 +81,5 @@ class TenantDirectoryTest {
     private static TenantRepository repositoryOn(DataSource dataSource) {
         return new TenantRepository(JdbcClient.create(dataSource),
                 new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
-    }
-
-    /** The real database, except that while {@code down} is set no connection can be had (as when it is stopped). */
-    private static DataSource failing(DataSource real, AtomicBoolean down) {
-        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("getConnection") && down.get()) {
-                        throw new SQLException("connection refused (database stopped by the test)", "08001");
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
     }
 }
