@@ -62,6 +62,12 @@ final class ServeCommand implements Callable<Integer> {
         if (modelOptions.threads != null) {
             properties.put("kvsqueeze.model.threads", modelOptions.threads);
         }
+        // Ready means able to take chat: the model, room in the scheduler's queue, no memory breaker refusing.
+        // Not the database: chat goes on without it. The guard may be switched off, so membership is not checked.
+        properties.put("management.endpoint.health.probes.enabled", true);
+        properties.put("management.endpoint.health.group.readiness.include",
+                "readinessState,kvsqueeze-model,kvsqueeze-kv-pool,kvsqueeze-guard");
+        properties.put("management.endpoint.health.validate-group-membership", false);
         return KvSqueezeServer.start(properties, springArguments.toArray(String[]::new));
     }
 }

@@ -1,7 +1,7 @@
 package io.kvsqueeze.spring.actuate;
 
 import io.kvsqueeze.engine.InferenceEngine;
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -9,9 +9,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 /** {@code kvsqueeze-model}: the model is loaded and its generation queue accepts work. */
 public class ModelHealthIndicator implements HealthIndicator {
     private final KvSqueezeChatModel chatModel;
-    private final GenerationWorker worker;
+    private final GenerationService worker;
 
-    public ModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationWorker worker) {
+    public ModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationService worker) {
         this.chatModel = chatModel;
         this.worker = worker;
     }

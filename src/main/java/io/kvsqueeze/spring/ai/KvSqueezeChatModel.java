@@ -3,10 +3,8 @@ package io.kvsqueeze.spring.ai;
 import io.kvsqueeze.engine.chat.ChatMessage;
 import io.kvsqueeze.engine.generate.FinishReason;
 import io.kvsqueeze.engine.generate.GenerationRequest;
-import io.kvsqueeze.engine.generate.GenerationResult;
 import io.kvsqueeze.engine.sampling.SamplingOptions;
-import io.kvsqueeze.spring.ai.GenerationWorker.Completion;
-import io.kvsqueeze.spring.ai.GenerationWorker.GenerationCancelledException;
+import io.kvsqueeze.engine.scheduler.ServeResult;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import io.kvsqueeze.spring.tenant.TenantContext;
 import io.kvsqueeze.spring.tenant.TenantMetrics;
@@ -23,8 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.messages.AssistantMessage;
@@ -44,10 +40,12 @@ import org.springframework.ai.chat.observation.DefaultChatModelObservationConven
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
 
 /**
  * A Spring AI {@link ChatModel} answered by the in-process engine. The conversation is rendered with the model's
- * own chat template; generations queue on the {@link GenerationWorker} and run one at a time.
+ * own chat template; generations go through the {@link GenerationService} to the engine's scheduler, which
+ * batches all running generations under one KV pool.
  *
  * <p>Options, as Spring AI 2 prescribes for a model: the prompt's options when it has any, else the model's
  * defaults; a value the prompt's options leave unset falls back to the default. Temperature, top-p, top-k, max
@@ -73,7 +71,7 @@ public final class KvSqueezeChatModel implements ChatModel {
 
     private static final ChatModelObservationConvention DEFAULT_CONVENTION = new DefaultChatModelObservationConvention();
 
-    private final GenerationWorker worker;
+    private final GenerationService generations;
     private final String modelId;
     private final KvSqueezeChatOptions defaults;
     private final TenantPolicies policies;
@@ -82,9 +80,9 @@ public final class KvSqueezeChatModel implements ChatModel {
     private TenantMetrics metrics = new TenantMetrics(null);
     private AdmissionGuard admission = AdmissionGuard.ALWAYS;
 
-    public KvSqueezeChatModel(GenerationWorker worker, String modelId, KvSqueezeChatOptions defaults,
+    public KvSqueezeChatModel(GenerationService generations, String modelId, KvSqueezeChatOptions defaults,
                               TenantPolicies policies, ObservationRegistry observations) {
-        this.worker = Objects.requireNonNull(worker, "worker");
+        this.generations = Objects.requireNonNull(generations, "generations");
         this.modelId = Objects.requireNonNull(modelId, "modelId");
         this.defaults = defaults.mutate().model(modelId).build();
         this.policies = Objects.requireNonNull(policies, "policies");
@@ -141,15 +139,12 @@ public final class KvSqueezeChatModel implements ChatModel {
         return ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
                 .observation(convention, DEFAULT_CONVENTION, () -> context, observations)
                 .observe(() -> {
-                    AtomicBoolean cancelled = new AtomicBoolean();
-                    CompletableFuture<Completion> future = worker.submit(job.tenant, job.policy, job.promptIds, job.request,
-                            text -> { }, cancelled::get);
-                    Completion completion = await(future, cancelled);
-                    record(job, completion);
+                    ServeResult result = await(generations.submit(job.policy.engine(), job.promptIds, job.request,
+                            text -> { }));
+                    record(job, result);
                     ChatResponse response = new ChatResponse(
-                            List.of(new Generation(new AssistantMessage(completion.result().text()),
-                                    finishMetadata(completion.result()))),
-                            responseMetadata(newId(), completion, job));
+                            List.of(new Generation(new AssistantMessage(result.text()), finishMetadata(result))),
+                            responseMetadata(newId(), result, job));
                     context.setResponse(response);
                     return response;
                 });
@@ -168,42 +163,60 @@ public final class KvSqueezeChatModel implements ChatModel {
     public Flux<ChatResponse> stream(Prompt prompt, AdmissionGuard.@Nullable Admission admitted) {
         // The tenant is read here, on the caller's thread: the Flux may be subscribed to on any other.
         String tenant = TenantContext.current().orElse(null);
-        return Flux.deferContextual(contextView -> {
-            Job job = prepare(prompt, tenant, admitted);
-            ChatModelObservationContext context = ChatModelObservationContext.builder()
-                    .prompt(job.observedPrompt).provider(PROVIDER).streaming(true).build();
-            Observation observation = ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
-                    .observation(convention, DEFAULT_CONVENTION, () -> context, observations);
-            observation.parentObservation(contextView.getOrDefault(ObservationThreadLocalAccessor.KEY, null)).start();
-            String id = newId();
-            AtomicBoolean cancelled = new AtomicBoolean();
-            Flux<ChatResponse> pieces = Flux.<ChatResponse>create(sink -> {
-                sink.onCancel(() -> cancelled.set(true));
-                Consumer<String> onText = text -> sink.next(new ChatResponse(
-                        List.of(new Generation(new AssistantMessage(text))),
-                        ChatResponseMetadata.builder().id(id).model(modelId).build()));
-                worker.submit(job.tenant, job.policy, job.promptIds, job.request, onText, cancelled::get)
-                        .whenComplete((completion, failure) -> {
-                            if (failure != null) {
-                                Throwable cause = unwrap(failure);
-                                if (!(cause instanceof GenerationCancelledException)) {
-                                    sink.error(cause);
-                                }
-                                return;
-                            }
-                            record(job, completion);
-                            sink.next(new ChatResponse(
-                                    List.of(new Generation(new AssistantMessage(""), finishMetadata(completion.result()))),
-                                    responseMetadata(id, completion, job)));
-                            sink.complete();
-                        });
-            });
-            Flux<ChatResponse> observed = pieces
-                    .doOnError(observation::error)
-                    .doFinally(signal -> observation.stop())
-                    .contextWrite(reactorContext -> reactorContext.put(ObservationThreadLocalAccessor.KEY, observation));
-            return new MessageAggregator().aggregate(observed, context::setResponse);
+        return Flux.deferContextual(contextView -> start(prompt, tenant, admitted,
+                contextView.getOrDefault(ObservationThreadLocalAccessor.KEY, null)));
+    }
+
+    /**
+     * Like {@link #stream(Prompt, AdmissionGuard.Admission)}, but queues the generation now, so that a refusal
+     * (the queue is full, the request can never fit the KV pool) is thrown to the caller instead of signalled
+     * later: an HTTP handler can still answer it with a status. The text is buffered until the Flux is
+     * subscribed to; cancelling the subscription cancels the generation.
+     */
+    public Flux<ChatResponse> streamNow(Prompt prompt, AdmissionGuard.@Nullable Admission admitted) {
+        return start(prompt, TenantContext.current().orElse(null), admitted, observations.getCurrentObservation());
+    }
+
+    private Flux<ChatResponse> start(Prompt prompt, @Nullable String tenant, AdmissionGuard.@Nullable Admission admitted,
+                                     @Nullable Observation parent) {
+        Job job = prepare(prompt, tenant, admitted);
+        ChatModelObservationContext context = ChatModelObservationContext.builder()
+                .prompt(job.observedPrompt).provider(PROVIDER).streaming(true).build();
+        Observation observation = ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
+                .observation(convention, DEFAULT_CONVENTION, () -> context, observations);
+        observation.parentObservation(parent).start();
+        String id = newId();
+        // One producer at a time: text and the end come from the scheduler thread; a queue timeout from its timer.
+        Sinks.Many<ChatResponse> pieces = Sinks.many().unicast().onBackpressureBuffer();
+        CompletableFuture<ServeResult> future;
+        try {
+            future = generations.submit(job.policy.engine(), job.promptIds, job.request,
+                    text -> pieces.tryEmitNext(new ChatResponse(List.of(new Generation(new AssistantMessage(text))),
+                            ChatResponseMetadata.builder().id(id).model(modelId).build())));
+        } catch (RuntimeException refused) {
+            observation.error(refused);
+            observation.stop();
+            throw refused;
+        }
+        future.whenComplete((result, failure) -> {
+            if (failure != null) {
+                if (!(failure instanceof CancellationException)) {
+                    pieces.tryEmitError(unwrap(failure));
+                }
+                return;
+            }
+            record(job, result);
+            pieces.tryEmitNext(new ChatResponse(
+                    List.of(new Generation(new AssistantMessage(""), finishMetadata(result))),
+                    responseMetadata(id, result, job)));
+            pieces.tryEmitComplete();
         });
+        Flux<ChatResponse> observed = pieces.asFlux()
+                .doOnCancel(() -> future.cancel(true))
+                .doOnError(observation::error)
+                .doFinally(signal -> observation.stop())
+                .contextWrite(reactorContext -> reactorContext.put(ObservationThreadLocalAccessor.KEY, observation));
+        return new MessageAggregator().aggregate(observed, context::setResponse);
     }
 
     private Job prepare(Prompt prompt, @Nullable String tenant, AdmissionGuard.@Nullable Admission admitted) {
@@ -215,7 +228,7 @@ public final class KvSqueezeChatModel implements ChatModel {
         }
         ChatOptions requested = prompt.getOptions() != null ? prompt.getOptions() : defaults;
         GenerationRequest request = generationRequest(requested);
-        int[] promptIds = worker.encodeChat(toEngineMessages(prompt.getInstructions()));
+        int[] promptIds = generations.encodeChat(toEngineMessages(prompt.getInstructions()));
         Prompt observed = prompt.mutate().chatOptions(effectiveOptions(requested, request)).build();
         if (admission.degraded()) {
             metrics.degraded(tenant, admission.degradedBy());
@@ -269,29 +282,27 @@ public final class KvSqueezeChatModel implements ChatModel {
         return converted;
     }
 
-    private void record(Job job, Completion completion) {
-        GenerationResult result = completion.result();
+    private void record(Job job, ServeResult result) {
         metrics.generation(job.tenant, finishReason(result.finishReason()), result.promptTokens(),
-                result.tokenIds().length, result.kvBytes(), completion.kvBytesFull());
+                result.completionTokens(), result.kvBytes(), result.kvBytesFull());
     }
 
-    private ChatResponseMetadata responseMetadata(String id, Completion completion, Job job) {
-        GenerationResult result = completion.result();
+    private ChatResponseMetadata responseMetadata(String id, ServeResult result, Job job) {
         ChatResponseMetadata.Builder metadata = ChatResponseMetadata.builder()
                 .id(id)
                 .model(modelId)
-                .usage(new DefaultUsage(result.promptTokens(), result.tokenIds().length))
+                .usage(new DefaultUsage(result.promptTokens(), result.completionTokens()))
                 .keyValue(KV_POLICY, job.policy.source())
                 .keyValue(KV_DEGRADED, job.degradedBy != null)
                 .keyValue(KV_BYTES, result.kvBytes())
-                .keyValue(KV_BYTES_FULL, completion.kvBytesFull());
+                .keyValue(KV_BYTES_FULL, result.kvBytesFull());
         if (job.degradedBy != null) {
             metadata.keyValue(KV_DEGRADED_BY, job.degradedBy);
         }
         return metadata.build();
     }
 
-    private static ChatGenerationMetadata finishMetadata(GenerationResult result) {
+    private static ChatGenerationMetadata finishMetadata(ServeResult result) {
         return ChatGenerationMetadata.builder().finishReason(finishReason(result.finishReason())).build();
     }
 
@@ -303,11 +314,11 @@ public final class KvSqueezeChatModel implements ChatModel {
         };
     }
 
-    private static Completion await(CompletableFuture<Completion> future, AtomicBoolean cancelled) {
+    private static ServeResult await(CompletableFuture<ServeResult> future) {
         try {
             return future.get();
         } catch (InterruptedException e) {
-            cancelled.set(true);
+            future.cancel(true); // frees its KV pages at the scheduler's next step
             Thread.currentThread().interrupt();
             throw new CancellationException("interrupted while waiting for the generation");
         } catch (ExecutionException e) {

@@ -1,8 +1,9 @@
 package io.kvsqueeze.spring.api;
 
 import io.kvsqueeze.spring.ai.AdmissionGuard;
-import io.kvsqueeze.spring.ai.GenerationWorker;
-import io.kvsqueeze.spring.ai.GenerationWorker.PromptTooLongException;
+import io.kvsqueeze.spring.ai.GenerationService;
+import io.kvsqueeze.spring.ai.GenerationService.PromptTooLongException;
+import io.kvsqueeze.engine.scheduler.AdmissionRejectedException;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
 import io.kvsqueeze.spring.tenant.Tenant;
@@ -41,6 +42,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -59,23 +61,28 @@ public class OpenAiChatController {
     private static final MediaType EVENT_STREAM = MediaType.TEXT_EVENT_STREAM;
 
     private final KvSqueezeChatModel chatModel;
-    private final GenerationWorker worker;
+    private final GenerationService generations;
     private final TenantDirectory directory;
-    private final TenantConcurrency concurrency;
+    private final TenantBulkheads bulkheads;
     private final JsonMapper json;
     private final Duration streamTimeout;
+    private final Duration retryAfter;
     private final TenantMetrics metrics;
     private final long created = Instant.now().getEpochSecond();
 
-    public OpenAiChatController(KvSqueezeChatModel chatModel, GenerationWorker worker, TenantDirectory directory,
-                                TenantConcurrency concurrency, JsonMapper json, Duration streamTimeout,
-                                TenantMetrics metrics) {
+    /**
+     * @param retryAfter what a refusal for a full queue or a queue timeout tells the client to wait
+     */
+    public OpenAiChatController(KvSqueezeChatModel chatModel, GenerationService generations, TenantDirectory directory,
+                                TenantBulkheads bulkheads, JsonMapper json, Duration streamTimeout,
+                                Duration retryAfter, TenantMetrics metrics) {
         this.chatModel = chatModel;
-        this.worker = worker;
+        this.generations = generations;
         this.directory = directory;
-        this.concurrency = concurrency;
+        this.bulkheads = bulkheads;
         this.json = json;
         this.streamTimeout = streamTimeout;
+        this.retryAfter = retryAfter;
         this.metrics = metrics;
     }
 
@@ -102,7 +109,7 @@ public class OpenAiChatController {
         AdmissionGuard.Admission admission = chatModel.admit(tenantId);
         checkKvQuota(tenantId, request, limits, planned, admission);
 
-        TenantConcurrency.Permit permit = concurrency.tryAcquire(tenantId, limits.maxConcurrentRequests());
+        TenantBulkheads.Permit permit = bulkheads.tryAcquire(tenantId, limits.maxConcurrentRequests());
         if (permit == null) {
             metrics.rejected(tenantId, "max_concurrent_requests");
             throw new OpenAiError(HttpStatus.TOO_MANY_REQUESTS, "rate_limit_error", null, "too_many_concurrent_requests",
@@ -124,7 +131,7 @@ public class OpenAiChatController {
                     .contentType(EVENT_STREAM)
                     .header(HttpHeaders.CACHE_CONTROL, "no-cache")
                     .header("X-Accel-Buffering", "no")
-                    .body(stream(id, prompt, admission, request.includeUsage(), permit));
+                    .body(stream(tenantId, id, prompt, admission, request.includeUsage(), permit));
         } catch (RuntimeException e) {
             permit.release();
             throw e;
@@ -147,7 +154,7 @@ public class OpenAiChatController {
             }
             maxTokens = Math.min(maxTokens, limits.maxNewTokens());
         }
-        int promptTokens = worker.encodeChat(KvSqueezeChatModel.toEngineMessages(request.messages())).length;
+        int promptTokens = generations.encodeChat(KvSqueezeChatModel.toEngineMessages(request.messages())).length;
         if (limits.maxContextTokens() != null && promptTokens + maxTokens > limits.maxContextTokens()) {
             metrics.rejected(tenantId, "max_context_tokens");
             throw new OpenAiError(HttpStatus.BAD_REQUEST, "invalid_request_error", "messages", "context_length_exceeded",
@@ -167,7 +174,7 @@ public class OpenAiChatController {
     private void checkKvQuota(String tenantId, ChatCompletionRequest request, TenantLimits limits, Planned planned,
                               AdmissionGuard.Admission admission) {
         long kvBytesNeeded = kvBytesBound(admission.policy(), planned.promptTokens(), planned.maxTokens(),
-                worker.fullBytesPerToken());
+                generations.fullBytesPerToken());
         if (limits.kvBytesQuota() != null && kvBytesNeeded > limits.kvBytesQuota()) {
             admission.quotaExceeded();
             metrics.rejected(tenantId, "kv_bytes_quota");
@@ -214,16 +221,17 @@ public class OpenAiChatController {
         return body;
     }
 
-    private ResponseBodyEmitter stream(String id, Prompt prompt, AdmissionGuard.Admission admission,
-                                       boolean includeUsage, TenantConcurrency.Permit permit) {
+    private ResponseBodyEmitter stream(String tenantId, String id, Prompt prompt, AdmissionGuard.Admission admission,
+                                       boolean includeUsage, TenantBulkheads.Permit permit) {
+        // Queued now, on the request's thread where the tenant is set: a refusal still gets its HTTP status.
+        Flux<ChatResponse> replies = chatModel.streamNow(prompt, admission);
         SseStream sse = new SseStream(new ResponseBodyEmitter(streamTimeout.toMillis()), permit);
         Map<String, Object> role = new LinkedHashMap<>();
         role.put("role", "assistant");
         role.put("content", "");
         sse.send(chunk(id, role, null, includeUsage));
-        // The stream is created here, on the request's thread, where the tenant is set.
-        sse.subscription.set(chatModel.stream(prompt, admission)
-                // Writing to a slow client must never hold up the generation queue.
+        sse.subscription.set(replies
+                // Writing to a slow client must never hold up the scheduler.
                 .publishOn(Schedulers.boundedElastic())
                 .subscribe(
                         response -> {
@@ -246,8 +254,11 @@ public class OpenAiChatController {
                         },
                         failure -> {
                             // Headers are gone: the error travels as an event, which OpenAI's clients raise.
-                            sse.send(new OpenAiError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", null, null,
-                                    String.valueOf(failure.getMessage())).body());
+                            OpenAiError error = failure instanceof AdmissionRejectedException rejected
+                                    ? rejection(tenantId, rejected)
+                                    : new OpenAiError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", null, null,
+                                            String.valueOf(failure.getMessage()));
+                            sse.send(error.body());
                             sse.emitter.complete();
                         },
                         () -> {
@@ -268,10 +279,10 @@ public class OpenAiChatController {
     private final class SseStream {
         final ResponseBodyEmitter emitter;
         final AtomicReference<Disposable> subscription = new AtomicReference<>();
-        private final TenantConcurrency.Permit permit;
+        private final TenantBulkheads.Permit permit;
         volatile boolean stopped;
 
-        SseStream(ResponseBodyEmitter emitter, TenantConcurrency.Permit permit) {
+        SseStream(ResponseBodyEmitter emitter, TenantBulkheads.Permit permit) {
             this.emitter = emitter;
             this.permit = permit;
             emitter.onCompletion(this::stop);
@@ -379,6 +390,37 @@ public class OpenAiChatController {
                 .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
                 .header("X-Should-Retry", "true")
                 .body(error.body());
+    }
+
+    /**
+     * The scheduler refused the request: its queue is full, the request waited too long for room in the KV pool,
+     * or the server is shutting down (503, retry later); or the request could never fit the pool (422).
+     */
+    @ExceptionHandler(AdmissionRejectedException.class)
+    ResponseEntity<Map<String, Object>> rejected(AdmissionRejectedException e, HttpServletRequest servletRequest) {
+        OpenAiError error = rejection((String) servletRequest.getAttribute(TenantApiKeyFilter.TENANT_ATTRIBUTE), e);
+        ResponseEntity.BodyBuilder response = ResponseEntity.status(error.status()).contentType(MediaType.APPLICATION_JSON);
+        if (error.status() == HttpStatus.SERVICE_UNAVAILABLE) {
+            response.header(HttpHeaders.RETRY_AFTER, String.valueOf(AdmissionGuard.OverloadedException.seconds(retryAfter)))
+                    .header("X-Should-Retry", "true");
+        }
+        return response.body(error.body());
+    }
+
+    private OpenAiError rejection(@Nullable String tenantId, AdmissionRejectedException e) {
+        String code = switch (e.reason()) {
+            case QUEUE_FULL -> "queue_full";
+            case QUEUE_TIMEOUT -> "queue_timeout";
+            case EXCEEDS_POOL -> "exceeds_kv_pool";
+            case SHUT_DOWN -> "shutting_down";
+        };
+        if (tenantId != null) {
+            metrics.rejected(tenantId, code);
+        }
+        return e.reason() == AdmissionRejectedException.Reason.EXCEEDS_POOL
+                ? new OpenAiError(HttpStatus.UNPROCESSABLE_CONTENT, "invalid_request_error", "max_tokens", code,
+                        e.getMessage())
+                : new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "server_error", null, code, e.getMessage());
     }
 
     @ExceptionHandler(PromptTooLongException.class)

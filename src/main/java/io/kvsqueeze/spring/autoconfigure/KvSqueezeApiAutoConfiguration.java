@@ -1,10 +1,12 @@
 package io.kvsqueeze.spring.autoconfigure;
 
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.api.OpenAiChatController;
 import io.kvsqueeze.spring.api.TenantApiKeyFilter;
-import io.kvsqueeze.spring.api.TenantConcurrency;
+import io.kvsqueeze.spring.api.TenantBulkheads;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.kvsqueeze.spring.guard.TenantQuotaBreakers;
 import io.kvsqueeze.spring.tenant.TenantDirectory;
 import io.kvsqueeze.spring.tenant.TenantMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,7 +22,8 @@ import org.springframework.context.annotation.Bean;
 import tools.jackson.databind.json.JsonMapper;
 
 /** The OpenAI-compatible API under {@code /v1}, authenticated by tenant API keys. */
-@AutoConfiguration(after = {KvSqueezeAutoConfiguration.class, KvSqueezeTenantAutoConfiguration.class})
+@AutoConfiguration(after = {KvSqueezeAutoConfiguration.class, KvSqueezeTenantAutoConfiguration.class}, afterName =
+        "io.github.resilience4j.springboot.bulkhead.autoconfigure.BulkheadAutoConfiguration")
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnBean({KvSqueezeChatModel.class, TenantDirectory.class})
 @ConditionalOnProperty(prefix = "kvsqueeze.api", name = "enabled", matchIfMissing = true)
@@ -36,21 +39,28 @@ public class KvSqueezeApiAutoConfiguration {
         return registration;
     }
 
+    /** Resilience4j's registry when its auto-configuration runs, so the bulkheads show in its metrics. */
     @Bean
     @ConditionalOnMissingBean
-    public TenantConcurrency kvSqueezeTenantConcurrency() {
-        return new TenantConcurrency();
+    public TenantBulkheads kvSqueezeTenantBulkheads(ObjectProvider<BulkheadRegistry> registry, TenantDirectory directory,
+                                                    ObjectProvider<TenantQuotaBreakers> breakers) {
+        TenantBulkheads bulkheads = new TenantBulkheads(registry.getIfAvailable(BulkheadRegistry::ofDefaults));
+        // A deleted tenant's bulkhead and KV-quota breaker go with it, on this replica and on every other.
+        directory.onChange(bulkheads::retainOnly);
+        breakers.ifAvailable(quotaBreakers -> directory.onChange(quotaBreakers::retainOnly));
+        return bulkheads;
     }
 
     @Bean
     @ConditionalOnMissingBean
-    public OpenAiChatController kvSqueezeOpenAiChatController(KvSqueezeChatModel chatModel, GenerationWorker worker,
-                                                              TenantDirectory directory, TenantConcurrency concurrency,
+    public OpenAiChatController kvSqueezeOpenAiChatController(KvSqueezeChatModel chatModel,
+                                                              GenerationService generations,
+                                                              TenantDirectory directory, TenantBulkheads bulkheads,
                                                               ObjectProvider<JsonMapper> jsonMapper,
                                                               KvSqueezeProperties properties,
                                                               ObjectProvider<MeterRegistry> meterRegistry) {
-        return new OpenAiChatController(chatModel, worker, directory, concurrency,
+        return new OpenAiChatController(chatModel, generations, directory, bulkheads,
                 jsonMapper.getIfAvailable(() -> JsonMapper.builder().build()), properties.api().streamTimeout(),
-                new TenantMetrics(meterRegistry.getIfUnique()));
+                properties.scheduler().retryAfter(), new TenantMetrics(meterRegistry.getIfUnique()));
     }
 }

@@ -1,10 +1,13 @@
 package io.kvsqueeze.spring.autoconfigure;
 
 import io.kvsqueeze.engine.InferenceEngine;
+import io.kvsqueeze.engine.scheduler.Scheduler;
+import io.kvsqueeze.spring.actuate.SchedulerMetrics;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.kvsqueeze.spring.ai.AdmissionGuard;
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.guard.HeapProbe;
 import io.kvsqueeze.spring.guard.KvSqueezeGuard;
 import io.kvsqueeze.spring.guard.MemoryPressureGuard;
@@ -55,10 +58,27 @@ public class KvSqueezeAutoConfiguration {
         return engine;
     }
 
+    /** Batches every generation of the application under one KV pool; closed before the engine. */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    public GenerationWorker kvSqueezeGenerationWorker(InferenceEngine engine) {
-        return new GenerationWorker(engine);
+    public Scheduler kvSqueezeScheduler(InferenceEngine engine, KvSqueezeProperties properties) {
+        return new Scheduler(engine, properties.schedulerOptions());
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterBinder.class)
+    static class Metrics {
+        @Bean
+        @ConditionalOnMissingBean
+        SchedulerMetrics kvSqueezeSchedulerMetrics(Scheduler scheduler) {
+            return new SchedulerMetrics(scheduler);
+        }
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public GenerationService kvSqueezeGenerationService(InferenceEngine engine, Scheduler scheduler) {
+        return new GenerationService(engine, scheduler);
     }
 
     /** Every generation gets {@code kvsqueeze.kv-policy} unless tenants are configured to have their own. */
@@ -70,7 +90,7 @@ public class KvSqueezeAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public KvSqueezeChatModel kvSqueezeChatModel(GenerationWorker worker, KvSqueezeProperties properties,
+    public KvSqueezeChatModel kvSqueezeChatModel(GenerationService generations, KvSqueezeProperties properties,
                                                  TenantPolicies policies,
                                                  ObjectProvider<ObservationRegistry> observationRegistry,
                                                  ObjectProvider<ChatModelObservationConvention> observationConvention,
@@ -85,7 +105,7 @@ public class KvSqueezeAutoConfiguration {
                 .minP(chat.minP())
                 .seed(chat.seed())
                 .build();
-        KvSqueezeChatModel chatModel = new KvSqueezeChatModel(worker, properties.model().resolvedId(), defaults,
+        KvSqueezeChatModel chatModel = new KvSqueezeChatModel(generations, properties.model().resolvedId(), defaults,
                 policies, observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP));
         observationConvention.ifAvailable(chatModel::setObservationConvention);
         chatModel.setTenantMetrics(new TenantMetrics(meterRegistry.getIfUnique()));
@@ -126,19 +146,27 @@ public class KvSqueezeAutoConfiguration {
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean
-        MemoryPressureGuard kvSqueezeMemoryPressureGuard(GenerationWorker worker, KvSqueezeProperties properties,
+        MemoryPressureGuard kvSqueezeMemoryPressureGuard(Scheduler scheduler, KvSqueezeProperties properties,
                                                          ObjectProvider<CircuitBreakerRegistry> registry) {
             KvSqueezeProperties.Guard guard = properties.guard();
-            Long kvHigh = guard.kvBytesHighWatermark();
-            long kvLow = guard.kvBytesLowWatermark() != null ? guard.kvBytesLowWatermark()
-                    : kvHigh != null ? kvHigh * 9 / 10 : 0;
+            // The pool's fill level: admission never lets it overflow, so near the top the breaker refuses new
+            // requests at once instead of letting them wait in the queue.
+            long capacity = scheduler.stats().kvPoolCapacityBytes();
+            if (!(guard.kvPoolLowWatermark() > 0 && guard.kvPoolLowWatermark() <= guard.kvPoolHighWatermark()
+                    && guard.kvPoolHighWatermark() <= 1)) {
+                throw new IllegalArgumentException("kvsqueeze.guard.kv-pool-low-watermark ("
+                        + guard.kvPoolLowWatermark() + ") and kv-pool-high-watermark (" + guard.kvPoolHighWatermark()
+                        + ") need 0 < low <= high <= 1");
+            }
             MemoryPressureGuard.Watermarks watermarks = new MemoryPressureGuard.Watermarks(
-                    guard.heapHighWatermark(), guard.heapLowWatermark(), kvHigh, kvLow);
+                    guard.heapHighWatermark(), guard.heapLowWatermark(),
+                    (long) (capacity * guard.kvPoolHighWatermark()), (long) (capacity * guard.kvPoolLowWatermark()));
             // Resilience4j's registry when its auto-configuration runs, so the breaker shows in its metrics and health.
             CircuitBreaker breaker = registry.getIfAvailable(CircuitBreakerRegistry::ofDefaults)
                     .circuitBreaker(MemoryPressureGuard.BREAKER_NAME);
             return new MemoryPressureGuard(breaker,
-                    MemoryPressureGuard.MemoryProbe.of(HeapProbe::usedFraction, worker::kvBytesHeld),
+                    MemoryPressureGuard.MemoryProbe.of(HeapProbe::usedFraction,
+                            () -> scheduler.stats().kvPoolUsedBytes()),
                     watermarks, guard.sampleInterval());
         }
     }

@@ -1,9 +1,11 @@
 package io.kvsqueeze.spring.autoconfigure;
 
+import io.kvsqueeze.engine.scheduler.Scheduler;
 import io.kvsqueeze.spring.actuate.GuardHealthIndicator;
+import io.kvsqueeze.spring.actuate.KvPoolHealthIndicator;
 import io.kvsqueeze.spring.actuate.ModelHealthIndicator;
 import io.kvsqueeze.spring.actuate.TenantDirectoryHealthIndicator;
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.guard.KvSqueezeGuard;
 import io.kvsqueeze.spring.tenant.TenantDirectory;
@@ -16,18 +18,27 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Actuator health: {@code kvsqueeze-model}, with tenants {@code kvsqueeze-tenants}, and with the starter's guard
- * {@code kvsqueeze-guard} (its breakers; add it to the readiness group to take a replica out under memory pressure).
+ * Actuator health: {@code kvsqueeze-model}, {@code kvsqueeze-kv-pool} (the scheduler and its pool), with tenants
+ * {@code kvsqueeze-tenants}, and with the starter's guard {@code kvsqueeze-guard} (its breakers). The readiness
+ * group is the application's to define; {@code ./kvsqueeze serve} and the Helm chart put the model, the pool and
+ * the guard in it, not the database: chat goes on without it.
  */
 @AutoConfiguration(after = {KvSqueezeAutoConfiguration.class, KvSqueezeTenantAutoConfiguration.class})
 @ConditionalOnClass(HealthIndicator.class)
 public class KvSqueezeHealthAutoConfiguration {
 
     @Bean(name = "kvsqueeze-modelHealthIndicator")
-    @ConditionalOnBean({KvSqueezeChatModel.class, GenerationWorker.class})
+    @ConditionalOnBean({KvSqueezeChatModel.class, GenerationService.class})
     @ConditionalOnMissingBean(ModelHealthIndicator.class)
-    public ModelHealthIndicator kvSqueezeModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationWorker worker) {
+    public ModelHealthIndicator kvSqueezeModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationService worker) {
         return new ModelHealthIndicator(chatModel, worker);
+    }
+
+    @Bean(name = "kvsqueeze-kv-poolHealthIndicator")
+    @ConditionalOnBean(Scheduler.class)
+    @ConditionalOnMissingBean(KvPoolHealthIndicator.class)
+    public KvPoolHealthIndicator kvSqueezeKvPoolHealthIndicator(Scheduler scheduler) {
+        return new KvPoolHealthIndicator(scheduler);
     }
 
     @Bean(name = "kvsqueeze-guardHealthIndicator")

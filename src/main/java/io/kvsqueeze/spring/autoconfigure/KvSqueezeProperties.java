@@ -3,6 +3,7 @@ package io.kvsqueeze.spring.autoconfigure;
 import io.kvsqueeze.engine.EngineOptions;
 import io.kvsqueeze.engine.ModelLocations;
 import io.kvsqueeze.engine.sampling.SamplingOptions;
+import io.kvsqueeze.engine.scheduler.SchedulerOptions;
 import io.kvsqueeze.spring.guard.TenantQuotaBreakers;
 import io.kvsqueeze.spring.tenant.GuardMode;
 import io.kvsqueeze.spring.tenant.KvPolicy;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Settings of the in-process model, under {@code kvsqueeze.*}.
@@ -18,6 +20,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param model     which GGUF model to load and how to run it
  * @param kvPolicy  default KV cache policy: the one new tenants get unless their creation names another, and
  *                  the one for calls made outside any tenant; a preset name or a JSON document
+ * @param kvPool    hard cap on the KV cache bytes (keys and values) of all running generations together: the
+ *                  pool every sequence's pages come from; generations that do not fit wait in the queue
+ * @param scheduler how generations share the engine: continuous batching under the KV pool
  * @param chat      default generation options, used where a prompt's options leave a value unset
  * @param admin     the admin REST API
  * @param embeddedDatabase the PostgreSQL started in-process when no {@code spring.datasource.url} is set
@@ -29,6 +34,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record KvSqueezeProperties(
         @DefaultValue Model model,
         @DefaultValue(KvPolicy.FULL) String kvPolicy,
+        @DefaultValue("512MB") DataSize kvPool,
+        @DefaultValue Scheduler scheduler,
         @DefaultValue Chat chat,
         @DefaultValue Admin admin,
         @DefaultValue EmbeddedDatabase embeddedDatabase,
@@ -39,6 +46,43 @@ public record KvSqueezeProperties(
     public KvSqueezeProperties {
         // Fails the binding (and the start) with the property named, instead of accepting a policy we cannot apply.
         KvPolicy.parse("kvsqueeze.kv-policy", kvPolicy);
+        if (kvPool.toBytes() < 1) {
+            throw new IllegalArgumentException("kvsqueeze.kv-pool must be positive, got " + kvPool);
+        }
+    }
+
+    /** The engine's scheduler options from {@code kvsqueeze.kv-pool} and {@code kvsqueeze.scheduler.*}. */
+    public SchedulerOptions schedulerOptions() {
+        return new SchedulerOptions(kvPool.toBytes(), scheduler.maxRunning(), scheduler.maxQueued(),
+                scheduler.queueTimeout(), scheduler.prefillTokens());
+    }
+
+    /**
+     * @param maxRunning    most generations in one batch (prefilling and decoding together)
+     * @param maxQueued     most generations waiting for room in the KV pool; one more is refused at once (503)
+     * @param queueTimeout  how long a generation may wait for room before it is refused (503)
+     * @param prefillTokens prompt tokens run per batch beside one token of every decoding generation: small
+     *                      enough that a long prompt does not stall the replies being streamed
+     * @param retryAfter    the Retry-After the API gives with a refusal for a full queue or a queue timeout
+     */
+    public record Scheduler(
+            @DefaultValue("" + SchedulerOptions.DEFAULT_MAX_RUNNING) int maxRunning,
+            @DefaultValue("" + SchedulerOptions.DEFAULT_MAX_QUEUED) int maxQueued,
+            @DefaultValue("60s") Duration queueTimeout,
+            @DefaultValue("" + SchedulerOptions.DEFAULT_PREFILL_TOKENS) int prefillTokens,
+            @DefaultValue("5s") Duration retryAfter) {
+
+        public Scheduler {
+            if (maxRunning < 1 || maxQueued < 1 || prefillTokens < 1) {
+                throw new IllegalArgumentException("kvsqueeze.scheduler.max-running (" + maxRunning
+                        + "), max-queued (" + maxQueued + ") and prefill-tokens (" + prefillTokens
+                        + ") must be positive");
+            }
+            if (queueTimeout.isNegative() || retryAfter.isNegative()) {
+                throw new IllegalArgumentException("kvsqueeze.scheduler.queue-timeout (" + queueTimeout
+                        + ") and retry-after (" + retryAfter + ") must not be negative");
+            }
+        }
     }
 
     /**
@@ -157,8 +201,10 @@ public record KvSqueezeProperties(
      * @param heapHighWatermark    refuse above this fill level of the heap (the old generation with a
      *                             generational collector), 0 to 1
      * @param heapLowWatermark     accept again below this level
-     * @param kvBytesHighWatermark refuse above this many KV cache bytes in use; unset: KV bytes are not watched
-     * @param kvBytesLowWatermark  accept again below this many; unset: 90% of the high watermark
+     * @param kvPoolHighWatermark  refuse above this fill level of the KV pool (bytes of pages held over
+     *                             {@code kvsqueeze.kv-pool}), 0 to 1: new requests are refused fast instead of
+     *                             waiting in the queue
+     * @param kvPoolLowWatermark   accept again below this level
      * @param sampleInterval       how often memory is sampled; also the Retry-After given to refused requests
      * @param mode                 what an open breaker does to new requests: {@code reject} (503 with
      *                             Retry-After on the API) or {@code degrade} (run them under the tenant's policy
@@ -171,8 +217,8 @@ public record KvSqueezeProperties(
             @DefaultValue("true") boolean enabled,
             @DefaultValue("0.9") double heapHighWatermark,
             @DefaultValue("0.8") double heapLowWatermark,
-            @Nullable Long kvBytesHighWatermark,
-            @Nullable Long kvBytesLowWatermark,
+            @DefaultValue("0.95") double kvPoolHighWatermark,
+            @DefaultValue("0.85") double kvPoolLowWatermark,
             @DefaultValue("1s") Duration sampleInterval,
             @DefaultValue("reject") GuardMode mode,
             @DefaultValue TenantBreaker tenantBreaker) {

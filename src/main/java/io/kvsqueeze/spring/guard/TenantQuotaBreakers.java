@@ -60,6 +60,15 @@ public final class TenantQuotaBreakers {
         registry.remove(NAME_PREFIX + tenant);
     }
 
+    /** Forgets the breakers of every tenant not in {@code tenants} (the ones deleted). */
+    public void retainOnly(java.util.Set<String> tenants) {
+        for (CircuitBreaker breaker : breakers()) {
+            if (!tenants.contains(tenantOf(breaker))) {
+                registry.remove(breaker.getName());
+            }
+        }
+    }
+
     /** What a refusal tells the client: the breaker stays open this long. */
     public long retryAfterSeconds() {
         return AdmissionGuard.OverloadedException.seconds(openWait);

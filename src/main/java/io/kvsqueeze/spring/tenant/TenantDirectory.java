@@ -5,7 +5,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,6 +35,7 @@ public class TenantDirectory implements TenantPolicies, AutoCloseable {
     private volatile Snapshot snapshot;
     private volatile Instant lastSuccessfulRefresh;
     private volatile @Nullable String lastFailure;
+    private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
 
     /**
      * Loads the directory once (failing if the database cannot be read) and, when {@code refreshInterval} is
@@ -65,6 +70,8 @@ public class TenantDirectory implements TenantPolicies, AutoCloseable {
         try {
             if (repository.configVersion() != snapshot.version()) {
                 snapshot = repository.snapshot();
+                Set<String> tenants = Set.copyOf(snapshot.tenants().keySet());
+                listeners.forEach(listener -> listener.accept(tenants));
             }
             lastSuccessfulRefresh = clock.instant();
             if (lastFailure != null) {
@@ -80,6 +87,14 @@ public class TenantDirectory implements TenantPolicies, AutoCloseable {
             lastFailure = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
             return false;
         }
+    }
+
+    /**
+     * Calls {@code listener} with the ids of all tenants whenever a refresh loads a changed directory (on the
+     * refreshing thread), so that per-tenant state (breakers, bulkheads) of deleted tenants can go.
+     */
+    public void onChange(Consumer<Set<String>> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override

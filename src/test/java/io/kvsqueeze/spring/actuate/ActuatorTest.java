@@ -34,6 +34,26 @@ class ActuatorTest {
         assertThat(components.get("kvsqueeze-tenants").get("status").asString()).isEqualTo("UP");
         assertThat(components.get("kvsqueeze-tenants").get("details").get("version").asLong()).isPositive();
         assertThat(components.get("db").get("status").asString()).isEqualTo("UP");
+        JsonNode pool = components.get("kvsqueeze-kv-pool");
+        assertThat(pool.get("status").asString()).isEqualTo("UP");
+        assertThat(pool.get("details").get("capacityBytes").asLong()).isEqualTo(512L << 20);
+        assertThat(pool.get("details").get("maxQueued").asInt()).isEqualTo(64);
+    }
+
+    /** The scheduler's pool and queue as meters, and in the Prometheus scrape. */
+    @Test
+    void exportsTheKvPoolAndTheScheduler() {
+        assertThat(meters.get("kvsqueeze.kv.pool.capacity").gauge().value()).isEqualTo(512L << 20);
+        assertThat(meters.get("kvsqueeze.kv.pool.used").gauge().value()).isGreaterThanOrEqualTo(0);
+        assertThat(meters.get("kvsqueeze.kv.pool.reserved").gauge().value()).isGreaterThanOrEqualTo(0);
+        assertThat(meters.get("kvsqueeze.kv.pool.high.water").gauge().value()).isGreaterThanOrEqualTo(0);
+        assertThat(meters.get("kvsqueeze.scheduler.running").gauge().value()).isGreaterThanOrEqualTo(0);
+        assertThat(meters.get("kvsqueeze.scheduler.queued").gauge().value()).isGreaterThanOrEqualTo(0);
+        assertThat(meters.get("kvsqueeze.scheduler.rejections").tag("reason", "queue_full").functionCounter().count())
+                .isZero();
+        String scrape = new Http(port).get("/actuator/prometheus").body();
+        assertThat(scrape).contains("kvsqueeze_kv_pool_capacity_bytes 5.36870912E8")
+                .contains("kvsqueeze_scheduler_rejections_total{reason=\"queue_timeout\"}");
     }
 
     @Test

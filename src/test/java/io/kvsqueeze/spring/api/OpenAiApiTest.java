@@ -3,7 +3,11 @@ package io.kvsqueeze.spring.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.engine.scheduler.AdmissionRejectedException;
+import io.kvsqueeze.spring.ai.GenerationService;
+import io.kvsqueeze.spring.guard.TenantQuotaBreakers;
+import org.springframework.http.ResponseEntity;
+import org.springframework.mock.web.MockHttpServletRequest;
 import io.kvsqueeze.spring.testapp.Http;
 import io.kvsqueeze.spring.testapp.Http.Response;
 import io.kvsqueeze.spring.testapp.KvSqueezeSpringBootTest;
@@ -43,7 +47,16 @@ class OpenAiApiTest {
     ChatModel chatModel;
 
     @Autowired
-    GenerationWorker worker;
+    GenerationService worker;
+
+    @Autowired
+    OpenAiChatController controller;
+
+    @Autowired
+    TenantBulkheads bulkheads;
+
+    @Autowired
+    TenantQuotaBreakers breakers;
 
     Http http;
 
@@ -222,8 +235,70 @@ class OpenAiApiTest {
         try (Stream<String> lines = response.body()) {
             assertThat(lines.iterator().next()).startsWith("data: ");
         }
-        // 450 tokens take far longer than this on one thread: the queue empties only if the generation stopped.
+        // 450 tokens take far longer than this on one thread: the queue empties only if the generation stopped,
+        // and its KV pages are back in the pool.
         await().atMost(Duration.ofSeconds(5)).until(() -> worker.queued() == 0);
+        assertThat(worker.scheduler().stats().kvPoolUsedBytes()).isZero();
+        assertThat(worker.scheduler().stats().kvReservedBytes()).isZero();
+    }
+
+    /**
+     * The scheduler's refusals as the API answers them. A full queue or a 512 MB pool cannot be reached with the
+     * shared test context, so the handler is given each refusal; the engine's SchedulerTest makes them for real.
+     */
+    @Test
+    void schedulerRefusalsBecome503WithRetryAfterOr422() {
+        MockHttpServletRequest request = new MockHttpServletRequest();
+        request.setAttribute(TenantApiKeyFilter.TENANT_ATTRIBUTE, "t-refused");
+        for (AdmissionRejectedException.Reason reason : List.of(AdmissionRejectedException.Reason.QUEUE_FULL,
+                AdmissionRejectedException.Reason.QUEUE_TIMEOUT, AdmissionRejectedException.Reason.SHUT_DOWN)) {
+            ResponseEntity<Map<String, Object>> response = controller.rejected(
+                    new AdmissionRejectedException(reason, "busy"), request);
+            assertThat(response.getStatusCode().value()).isEqualTo(503);
+            assertThat(response.getHeaders().getFirst("Retry-After")).isEqualTo("5");
+            assertThat(response.getHeaders().getFirst("X-Should-Retry")).isEqualTo("true");
+            assertThat(JSON.valueToTree(response.getBody()).get("error").get("code").asString())
+                    .isEqualTo(Map.of(AdmissionRejectedException.Reason.QUEUE_FULL, "queue_full",
+                            AdmissionRejectedException.Reason.QUEUE_TIMEOUT, "queue_timeout",
+                            AdmissionRejectedException.Reason.SHUT_DOWN, "shutting_down").get(reason));
+        }
+        ResponseEntity<Map<String, Object>> tooLarge = controller.rejected(new AdmissionRejectedException(
+                AdmissionRejectedException.Reason.EXCEEDS_POOL, "needs 2 GB"), request);
+        assertThat(tooLarge.getStatusCode().value()).isEqualTo(422);
+        assertThat(tooLarge.getHeaders().getFirst("Retry-After")).isNull();
+        JsonNode error = JSON.valueToTree(tooLarge.getBody()).get("error");
+        assertThat(error.get("code").asString()).isEqualTo("exceeds_kv_pool");
+        assertThat(error.get("message").asString()).isEqualTo("needs 2 GB");
+    }
+
+    /** A deleted tenant's bulkhead and KV-quota breaker go with it. */
+    @Test
+    void deletingATenantDropsItsBulkheadAndBreaker() {
+        String[] tenant = tenantWithKey(Map.of("max_concurrent_requests", 2, "kv_bytes_quota", 1L << 30));
+        assertThat(complete(tenant[1], chat("max_tokens", 1)).status()).isEqualTo(200);
+        assertThat(bulkheads.has(tenant[0])).isTrue();
+        assertThat(breakers.breakers()).anyMatch(b -> TenantQuotaBreakers.tenantOf(b).equals(tenant[0]));
+
+        assertThat(http.delete("/admin/v1/tenants/" + tenant[0], ADMIN).status()).isEqualTo(204);
+        assertThat(bulkheads.has(tenant[0])).isFalse();
+        assertThat(breakers.breakers()).noneMatch(b -> TenantQuotaBreakers.tenantOf(b).equals(tenant[0]));
+    }
+
+    /** Two tenants' replies are generated together: the scheduler runs both in one batch. */
+    @Test
+    void concurrentRequestsShareOneBatch() throws Exception {
+        String first = tenantWithKey(Map.of())[1];
+        String second = tenantWithKey(Map.of())[1];
+        HttpResponse<Stream<String>> a = openStream(first, chat("stream", true, "max_tokens", 300));
+        HttpResponse<Stream<String>> b = openStream(second, chat("stream", true, "max_tokens", 300));
+        try (Stream<String> linesA = a.body(); Stream<String> linesB = b.body()) {
+            assertThat(linesA.iterator().next()).startsWith("data: ");
+            assertThat(linesB.iterator().next()).startsWith("data: ");
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> worker.scheduler().stats().running() == 2);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> worker.queued() == 0);
+        assertThat(worker.scheduler().stats().kvPoolUsedBytes()).isZero();
     }
 
     @Test

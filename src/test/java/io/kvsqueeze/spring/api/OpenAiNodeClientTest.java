@@ -2,7 +2,7 @@ package io.kvsqueeze.spring.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.testapp.Http;
 import io.kvsqueeze.spring.testapp.KvSqueezeSpringBootTest;
@@ -34,7 +34,7 @@ class OpenAiNodeClientTest {
     KvSqueezeChatModel chatModel;
 
     @Autowired
-    GenerationWorker worker;
+    GenerationService worker;
 
     @Test
     void theOfficialNodeClientListsModelsCompletesAndStreams() {

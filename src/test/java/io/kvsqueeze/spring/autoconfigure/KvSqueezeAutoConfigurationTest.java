@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.model.TinyModel;
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import io.kvsqueeze.spring.tenant.TenantPolicies;
@@ -36,7 +36,7 @@ class KvSqueezeAutoConfigurationTest {
                         "kvsqueeze.model.context-tokens=64", "kvsqueeze.chat.temperature=0", "kvsqueeze.chat.max-tokens=4")
                 .run(context -> {
                     assertThat(context).hasSingleBean(InferenceEngine.class).hasSingleBean(ChatModel.class)
-                            .hasSingleBean(GenerationWorker.class);
+                            .hasSingleBean(GenerationService.class);
                     KvSqueezeChatModel chatModel = context.getBean(KvSqueezeChatModel.class);
                     assertThat(chatModel.modelId()).isEqualTo("tiny");
                     assertThat(chatModel.getOptions().getMaxTokens()).isEqualTo(4);

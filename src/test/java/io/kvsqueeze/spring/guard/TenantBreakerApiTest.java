@@ -3,7 +3,7 @@ package io.kvsqueeze.spring.guard;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.kvsqueeze.spring.ai.GenerationWorker;
+import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.testapp.Http;
 import io.kvsqueeze.spring.testapp.Http.Response;
@@ -33,7 +33,7 @@ class TenantBreakerApiTest {
     int port;
 
     @Autowired
-    GenerationWorker worker;
+    GenerationService worker;
 
     @Autowired
     TenantQuotaBreakers breakers;
