@@ -9,18 +9,27 @@ import io.kvsqueeze.spring.testapp.Http;
 import io.kvsqueeze.spring.testapp.Http.Response;
 import io.kvsqueeze.spring.testapp.KvSqueezeSpringBootTest;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The memory guard in the application: an open breaker refuses generations (503 on the API) until memory eases. */
 @KvSqueezeSpringBootTest
 class GuardApiTest {
     private static final String[] ADMIN = {"Authorization", Http.bearer(KvSqueezeSpringBootTest.ADMIN_TOKEN)};
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @LocalServerPort
     int port;
@@ -77,5 +86,39 @@ class GuardApiTest {
         assertThat(health.json().get("details").get("tenants").get(id).get("state").asString()).isEqualTo("CLOSED");
         assertThat(meters.find("resilience4j.circuitbreaker.state").tag("name", MemoryPressureGuard.BREAKER_NAME)
                 .tag("state", "closed").gauge().value()).isEqualTo(1);
+    }
+
+    /** The breaker refuses new generations only: a reply already streaming runs to its end. */
+    @Test
+    void aRunningStreamSurvivesTheBreakerOpening() throws Exception {
+        Http http = new Http(port);
+        String id = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        http.post("/admin/v1/tenants", Map.of("id", id, "display_name", id), ADMIN);
+        String key = http.post("/admin/v1/tenants/" + id + "/api-keys", "{}", ADMIN).json().get("key").asString();
+        String body = JSON.writeValueAsString(Map.of("model", "SmolLM2-135M-Instruct.Q4_1", "stream", true,
+                "max_tokens", 40, "temperature", 0, "messages", List.of(Map.of("role", "user", "content", "Count to fifty."))));
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
+                .header("Authorization", Http.bearer(key)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<Stream<String>> stream = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<String> events = new ArrayList<>();
+        try (Stream<String> lines = stream.body()) {
+            Iterator<String> it = lines.filter(line -> line.startsWith("data: ")).iterator();
+            events.add(it.next()); // the role chunk: the generation is queued
+            guard.breaker().transitionToForcedOpenState();
+            try {
+                assertThat(http.post("/v1/chat/completions", Map.of("model", "SmolLM2-135M-Instruct.Q4_1",
+                        "max_tokens", 1, "messages", List.of(Map.of("role", "user", "content", "Hi"))),
+                        "Authorization", Http.bearer(key)).status()).as("a new request is refused").isEqualTo(503);
+                it.forEachRemaining(events::add);
+            } finally {
+                guard.sample();
+            }
+        }
+        assertThat(events.getLast()).isEqualTo("data: [DONE]");
+        String finish = events.get(events.size() - 2);
+        assertThat(JSON.readTree(finish.substring("data: ".length())).get("choices").get(0).get("finish_reason")
+                .asString()).as("the stream ran to its end, not cut by the breaker").isIn("length", "stop");
     }
 }
