@@ -4,6 +4,14 @@ import io.kvsqueeze.spring.ai.AdmissionGuard;
 import io.kvsqueeze.spring.ai.GenerationService;
 import io.kvsqueeze.spring.ai.GenerationService.PromptTooLongException;
 import io.kvsqueeze.engine.scheduler.AdmissionRejectedException;
+import io.kvsqueeze.spring.openapi.KvSqueezeOpenApi;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.ai.KvSqueezeChatOptions;
 import io.kvsqueeze.spring.tenant.Tenant;
@@ -57,6 +65,11 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @RestController
 @RequestMapping("/v1")
+@Tag(name = "Chat", description = "The OpenAI-compatible API: any OpenAI client works with the base URL"
+        + " `http://host:8080/v1` and a tenant's API key. The tenant's KV policy and limits apply to its requests.")
+@SecurityRequirement(name = KvSqueezeOpenApi.TENANT_API_KEY)
+@ApiResponse(responseCode = "401", description = "The API key is missing, unknown or revoked.",
+        content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
 public class OpenAiChatController {
     private static final MediaType EVENT_STREAM = MediaType.TEXT_EVENT_STREAM;
 
@@ -86,21 +99,50 @@ public class OpenAiChatController {
         this.metrics = metrics;
     }
 
+    @Operation(summary = "List models", description = "The one model this server runs.")
+    @ApiResponse(responseCode = "200", description = "The model list.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ModelList.class)))
     @GetMapping("/models")
     public Map<String, Object> models() {
         return Map.of("object", "list", "data", List.of(model()));
     }
 
+    @Operation(summary = "Get a model")
+    @ApiResponse(responseCode = "200", description = "The model.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.Model.class)))
+    @ApiResponse(responseCode = "404", description = "No model of this id (model_not_found).",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
     @GetMapping("/models/{id}")
-    public Map<String, Object> model(@PathVariable String id) {
+    public Map<String, Object> model(@Parameter(description = "The model's id") @PathVariable String id) {
         if (!id.equals(chatModel.modelId())) {
             throw modelNotFound(id);
         }
         return model();
     }
 
+    @Operation(summary = "Create a chat completion", description = "Generates a reply, whole or streamed as"
+            + " server-sent events. Requests of all tenants are batched together under the server's KV pool; one"
+            + " that does not fit waits in a bounded queue.",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true,
+                    content = @Content(mediaType = "application/json",
+                            schema = @Schema(implementation = OpenAiSchemas.ChatCompletionRequest.class))))
+    @ApiResponse(responseCode = "200", description = "The reply; with `stream: true`, a text/event-stream of"
+            + " chat.completion.chunk events ended by `data: [DONE]`.", content = {
+            @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ChatCompletion.class)),
+            @Content(mediaType = "text/event-stream", schema = @Schema(type = "string"))})
+    @ApiResponse(responseCode = "400", description = "A field is invalid, the prompt is too long for the context or the tenant's max_context_tokens, or the reply could outgrow the tenant's kv_bytes_quota.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @ApiResponse(responseCode = "404", description = "The model is not this server's (model_not_found).",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @ApiResponse(responseCode = "422", description = "The request could never fit the KV pool, even alone (exceeds_kv_pool): ask for fewer tokens.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @ApiResponse(responseCode = "429", description = "The tenant has max_concurrent_requests in flight (too_many_concurrent_requests); see Retry-After.",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @ApiResponse(responseCode = "503", description = "Refused for now, see Retry-After: the queue is full (queue_full), the request waited too long for room in the KV pool (queue_timeout), memory pressure or the tenant's KV-quota breaker (memory_pressure, kv_quota_breaker_open), or the server is stopping (shutting_down).",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
     @PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<?> chatCompletions(@RequestBody JsonNode body, HttpServletRequest servletRequest) {
+    public ResponseEntity<?> chatCompletions(@RequestBody JsonNode body,
+                                             @Parameter(hidden = true) HttpServletRequest servletRequest) {
         String tenantId = (String) servletRequest.getAttribute(TenantApiKeyFilter.TENANT_ATTRIBUTE);
         ChatCompletionRequest request = ChatCompletionRequest.parse(body, chatModel.modelId());
         TenantLimits limits = directory.tenant(tenantId).map(Tenant::limits).orElse(TenantLimits.NONE);

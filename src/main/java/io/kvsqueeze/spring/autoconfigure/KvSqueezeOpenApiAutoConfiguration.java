@@ -2,6 +2,8 @@ package io.kvsqueeze.spring.autoconfigure;
 
 import io.kvsqueeze.spring.admin.AdminDtos;
 import io.kvsqueeze.spring.openapi.KvSqueezeOpenApi;
+import io.kvsqueeze.spring.api.OpenAiSchemas;
+import java.util.ArrayList;
 import java.util.List;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -17,6 +19,8 @@ public class KvSqueezeOpenApiAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public KvSqueezeOpenApi kvSqueezeOpenApi() {
-        return new KvSqueezeOpenApi(List.of(AdminDtos.class.getDeclaredClasses()));
+        List<Class<?>> documents = new ArrayList<>(List.of(AdminDtos.class.getDeclaredClasses()));
+        documents.addAll(OpenAiSchemas.types());
+        return new KvSqueezeOpenApi(documents);
     }
 }

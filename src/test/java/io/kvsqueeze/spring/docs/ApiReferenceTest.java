@@ -61,6 +61,38 @@ class ApiReferenceTest {
         }
     }
 
+    /** A real reply of /v1/chat/completions has exactly the fields its documented schemas list, at every level. */
+    @Test
+    void theChatCompletionSchemaIsWhatTheApiAnswers() {
+        Http http = new Http(port);
+        String[] admin = {"Authorization", Http.bearer(KvSqueezeSpringBootTest.ADMIN_TOKEN)};
+        String id = "t-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        assertThat(http.post("/admin/v1/tenants", java.util.Map.of("id", id, "display_name", id), admin).status())
+                .isEqualTo(201);
+        String key = http.post("/admin/v1/tenants/" + id + "/api-keys", "{}", admin).json().get("key").asString();
+        Http.Response reply = http.post("/v1/chat/completions", java.util.Map.of("model", "SmolLM2-135M-Instruct.Q4_1",
+                "max_tokens", 2, "messages", List.of(java.util.Map.of("role", "user", "content", "Hi"))),
+                "Authorization", Http.bearer(key));
+        assertThat(reply.status()).isEqualTo(200);
+        JsonNode schemas = http.get("/v3/api-docs").json().get("components").get("schemas");
+        JsonNode body = reply.json();
+        assertFields(schemas, "ChatCompletion", body);
+        assertFields(schemas, "Choice", body.get("choices").get(0));
+        assertFields(schemas, "ReplyMessage", body.get("choices").get(0).get("message"));
+        assertFields(schemas, "Usage", body.get("usage"));
+        assertFields(schemas, "KvSqueezeUsage", body.get("kvsqueeze"));
+        assertFields(schemas, "ModelList", http.get("/v1/models", "Authorization", Http.bearer(key)).json());
+        assertFields(schemas, "Model", http.get("/v1/models", "Authorization", Http.bearer(key)).json().get("data").get(0));
+        Http.Response error = http.get("/v1/models/nope", "Authorization", Http.bearer(key));
+        assertFields(schemas, "ErrorResponse", error.json());
+        assertFields(schemas, "ErrorDetail", error.json().get("error"));
+    }
+
+    private static void assertFields(JsonNode schemas, String schema, JsonNode actual) {
+        assertThat(new ArrayList<>(actual.propertyNames())).as(schema)
+                .containsExactlyInAnyOrderElementsOf(schemas.get(schema).get("properties").propertyNames());
+    }
+
     @Test
     void theCommittedApiReferenceIsTheServedOpenApiDocument() throws IOException {
         Http.Response served = new Http(port).get("/v3/api-docs");
