@@ -91,3 +91,33 @@ true
 {{- define "kvsqueeze.homePath" -}}
 /var/lib/kvsqueeze
 {{- end -}}
+
+{{/* database.mode=bundled: the chart's PostgreSQL. */}}
+{{- define "kvsqueeze.postgresName" -}}
+{{- printf "%s-postgresql" (include "kvsqueeze.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kvsqueeze.postgresSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "kvsqueeze.name" . }}-postgresql
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kvsqueeze.postgresSecretName" -}}
+{{- default (include "kvsqueeze.postgresName" .) .Values.database.bundled.existingSecret -}}
+{{- end -}}
+
+{{- define "kvsqueeze.postgresSecretKey" -}}
+{{- if .Values.database.bundled.existingSecret -}}
+{{- .Values.database.bundled.existingSecretPasswordKey -}}
+{{- else -}}
+password
+{{- end -}}
+{{- end -}}
+
+{{- define "kvsqueeze.postgresImage" -}}
+{{- printf "%s:%s" .Values.database.bundled.image.repository .Values.database.bundled.image.tag -}}
+{{- end -}}
+
+{{- define "kvsqueeze.postgresJdbcUrl" -}}
+{{- printf "jdbc:postgresql://%s:5432/%s" (include "kvsqueeze.postgresName" .) .Values.database.bundled.database -}}
+{{- end -}}
