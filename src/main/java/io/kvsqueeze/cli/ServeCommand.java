@@ -68,6 +68,8 @@ final class ServeCommand implements Callable<Integer> {
         properties.put("management.endpoint.health.group.readiness.include",
                 "readinessState,kvsqueeze-model,kvsqueeze-kv-pool,kvsqueeze-guard");
         properties.put("management.endpoint.health.validate-group-membership", false);
+        // Which part makes a replica unready shows without details being exposed.
+        properties.put("management.endpoint.health.group.readiness.show-components", "always");
         return KvSqueezeServer.start(properties, springArguments.toArray(String[]::new));
     }
 }

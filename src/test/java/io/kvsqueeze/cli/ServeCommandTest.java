@@ -38,6 +38,13 @@ class ServeCommandTest {
             HttpResponse<String> health = client.send(HttpRequest.newBuilder(
                     URI.create("http://localhost:" + port + "/actuator/health")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(health.body()).contains("\"status\":\"UP\"");
+            // Readiness is the model, the KV pool and the guard; the database is not in it.
+            HttpResponse<String> readiness = client.send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + port + "/actuator/health/readiness")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(readiness.statusCode()).isEqualTo(200);
+            assertThat(readiness.body()).contains("\"kvsqueeze-model\"", "\"kvsqueeze-kv-pool\"", "\"kvsqueeze-guard\"",
+                    "\"readinessState\"").doesNotContain("\"db\"");
         }
     }
 
