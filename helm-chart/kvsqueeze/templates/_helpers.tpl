@@ -94,7 +94,8 @@ true
 
 {{/* database.mode=bundled: the chart's PostgreSQL. */}}
 {{- define "kvsqueeze.postgresName" -}}
-{{- printf "%s-postgresql" (include "kvsqueeze.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- /* 52, not 63: the StatefulSet's pods carry a controller-revision-hash label of this name plus 11 characters. */ -}}
+{{- printf "%s-postgresql" (include "kvsqueeze.fullname" .) | trunc 52 | trimSuffix "-" -}}
 {{- end -}}
 
 {{- define "kvsqueeze.postgresSelectorLabels" -}}

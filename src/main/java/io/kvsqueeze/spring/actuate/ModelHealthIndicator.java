@@ -6,27 +6,27 @@ import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
-/** {@code kvsqueeze-model}: the model is loaded and its generation queue accepts work. */
+/** {@code kvsqueeze-model}: the model is loaded and the scheduler accepts work. */
 public class ModelHealthIndicator implements HealthIndicator {
     private final KvSqueezeChatModel chatModel;
-    private final GenerationService worker;
+    private final GenerationService generations;
 
-    public ModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationService worker) {
+    public ModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationService generations) {
         this.chatModel = chatModel;
-        this.worker = worker;
+        this.generations = generations;
     }
 
     @Override
     public Health health() {
-        InferenceEngine engine = worker.engine();
-        Health.Builder health = worker.accepting() ? Health.up() : Health.down();
+        InferenceEngine engine = generations.engine();
+        Health.Builder health = generations.accepting() ? Health.up() : Health.down();
         return health
                 .withDetail("model", chatModel.modelId())
                 .withDetail("backend", "cpu")
                 .withDetail("threads", engine.options().threads())
                 .withDetail("contextTokens", engine.options().contextLength())
                 .withDetail("loadMillis", engine.loadNanos() / 1_000_000)
-                .withDetail("queuedGenerations", worker.queued())
+                .withDetail("activeGenerations", generations.inFlight())
                 .build();
     }
 }

@@ -54,7 +54,7 @@ public final class GenerationService {
     }
 
     /** Generations waiting for room or running. */
-    public int queued() {
+    public int inFlight() {
         SchedulerStats stats = scheduler.stats();
         return stats.queued() + stats.running();
     }

@@ -40,13 +40,6 @@ public final class TenantBulkheads {
         return bulkhead.tryAcquirePermission() ? new Permit(bulkhead) : null;
     }
 
-    /** Requests of the tenant running now (0 without a limit: none are counted). */
-    public int inFlight(String tenantId) {
-        return registry.find(NAME_PREFIX + tenantId)
-                .map(b -> b.getBulkheadConfig().getMaxConcurrentCalls() - b.getMetrics().getAvailableConcurrentCalls())
-                .orElse(0);
-    }
-
     /** Drops the bulkheads of every tenant not in {@code tenants} (the ones deleted). */
     public void retainOnly(Set<String> tenants) {
         for (Bulkhead bulkhead : registry.getAllBulkheads()) {

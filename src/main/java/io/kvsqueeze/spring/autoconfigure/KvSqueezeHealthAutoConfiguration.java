@@ -30,8 +30,9 @@ public class KvSqueezeHealthAutoConfiguration {
     @Bean(name = "kvsqueeze-modelHealthIndicator")
     @ConditionalOnBean({KvSqueezeChatModel.class, GenerationService.class})
     @ConditionalOnMissingBean(ModelHealthIndicator.class)
-    public ModelHealthIndicator kvSqueezeModelHealthIndicator(KvSqueezeChatModel chatModel, GenerationService worker) {
-        return new ModelHealthIndicator(chatModel, worker);
+    public ModelHealthIndicator kvSqueezeModelHealthIndicator(KvSqueezeChatModel chatModel,
+                                                              GenerationService generations) {
+        return new ModelHealthIndicator(chatModel, generations);
     }
 
     @Bean(name = "kvsqueeze-kv-poolHealthIndicator")

@@ -47,7 +47,7 @@ class OpenAiApiTest {
     ChatModel chatModel;
 
     @Autowired
-    GenerationService worker;
+    GenerationService generations;
 
     @Autowired
     OpenAiChatController controller;
@@ -154,7 +154,7 @@ class OpenAiApiTest {
         // The cache holds the prompt and every generated token whose keys and values were computed (the last
         // sampled token is never fed back), and the full cache is the same with no compression.
         assertThat(kv.get("kv_bytes").asLong()).isEqualTo(kv.get("kv_bytes_full").asLong())
-                .isBetween((tokens - 1) * worker.fullBytesPerToken(), tokens * worker.fullBytesPerToken());
+                .isBetween((tokens - 1) * generations.fullBytesPerToken(), tokens * generations.fullBytesPerToken());
     }
 
     @Test
@@ -237,9 +237,9 @@ class OpenAiApiTest {
         }
         // 450 tokens take far longer than this on one thread: the queue empties only if the generation stopped,
         // and its KV pages are back in the pool.
-        await().atMost(Duration.ofSeconds(5)).until(() -> worker.queued() == 0);
-        assertThat(worker.scheduler().stats().kvPoolUsedBytes()).isZero();
-        assertThat(worker.scheduler().stats().kvReservedBytes()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> generations.inFlight() == 0);
+        assertThat(generations.scheduler().stats().kvPoolUsedBytes()).isZero();
+        assertThat(generations.scheduler().stats().kvReservedBytes()).isZero();
     }
 
     /**
@@ -295,10 +295,10 @@ class OpenAiApiTest {
             assertThat(linesA.iterator().next()).startsWith("data: ");
             assertThat(linesB.iterator().next()).startsWith("data: ");
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
-                    .until(() -> worker.scheduler().stats().running() == 2);
+                    .until(() -> generations.scheduler().stats().running() == 2);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> worker.queued() == 0);
-        assertThat(worker.scheduler().stats().kvPoolUsedBytes()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> generations.inFlight() == 0);
+        assertThat(generations.scheduler().stats().kvPoolUsedBytes()).isZero();
     }
 
     @Test

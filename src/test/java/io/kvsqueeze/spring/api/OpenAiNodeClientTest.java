@@ -34,7 +34,7 @@ class OpenAiNodeClientTest {
     KvSqueezeChatModel chatModel;
 
     @Autowired
-    GenerationService worker;
+    GenerationService generations;
 
     @Test
     void theOfficialNodeClientListsModelsCompletesAndStreams() {
@@ -51,7 +51,7 @@ class OpenAiNodeClientTest {
 
         assertThat(report.get("models").valueStream().map(JsonNode::asString).toList())
                 .containsExactly(chatModel.modelId());
-        int promptTokens = worker.encodeChat(KvSqueezeChatModel.toEngineMessages(
+        int promptTokens = generations.encodeChat(KvSqueezeChatModel.toEngineMessages(
                 List.of(new UserMessage("What is the capital of France?")))).length;
         for (String kind : List.of("completion", "stream")) {
             JsonNode result = report.get(kind);

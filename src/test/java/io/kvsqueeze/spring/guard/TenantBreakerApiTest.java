@@ -33,7 +33,7 @@ class TenantBreakerApiTest {
     int port;
 
     @Autowired
-    GenerationService worker;
+    GenerationService generations;
 
     @Autowired
     TenantQuotaBreakers breakers;
@@ -68,10 +68,10 @@ class TenantBreakerApiTest {
     @Test
     void degradeModeRunsUnderHalfTheBudgetUntilAProbeFitsThenRejectModeRefuses() throws InterruptedException {
         http = new Http(port);
-        int promptTokens = worker.encodeChat(KvSqueezeChatModel.toEngineMessages(List.of(new UserMessage(LONG)))).length;
+        int promptTokens = generations.encodeChat(KvSqueezeChatModel.toEngineMessages(List.of(new UserMessage(LONG)))).length;
         assertThat(promptTokens).isGreaterThan(150);
         // Over the quota with the whole prompt (full), within it with half the prompt (snapkv at ratio 0.5).
-        long quota = (promptTokens * 3L / 4 + 2) * worker.fullBytesPerToken();
+        long quota = (promptTokens * 3L / 4 + 2) * generations.fullBytesPerToken();
         String id = "t-" + UUID.randomUUID().toString().substring(0, 8);
         Response created = http.post("/admin/v1/tenants", Map.of("id", id, "display_name", id,
                 "limits", limits(quota, "degrade")), ADMIN);
