@@ -30,8 +30,9 @@ public record SchedulerOptions(long kvPoolBytes, int maxRunning, int maxQueued, 
             throw new IllegalArgumentException("maxRunning (" + maxRunning + "), maxQueued (" + maxQueued
                     + ") and prefillTokens (" + prefillTokens + ") must be positive");
         }
-        if (queueTimeout == null || queueTimeout.isNegative()) {
-            throw new IllegalArgumentException("queueTimeout must be zero or positive, got " + queueTimeout);
+        // Zero would reject every request that is not admitted before its timer fires: a race, not a policy.
+        if (queueTimeout == null || !queueTimeout.isPositive()) {
+            throw new IllegalArgumentException("queueTimeout must be positive, got " + queueTimeout);
         }
     }
 

@@ -78,9 +78,9 @@ public record KvSqueezeProperties(
                         + "), max-queued (" + maxQueued + ") and prefill-tokens (" + prefillTokens
                         + ") must be positive");
             }
-            if (queueTimeout.isNegative() || retryAfter.isNegative()) {
+            if (!queueTimeout.isPositive() || retryAfter.isNegative()) {
                 throw new IllegalArgumentException("kvsqueeze.scheduler.queue-timeout (" + queueTimeout
-                        + ") and retry-after (" + retryAfter + ") must not be negative");
+                        + ") must be positive and retry-after (" + retryAfter + ") not negative");
             }
         }
     }

@@ -185,9 +185,11 @@ class SchedulerTest {
     }
 
     @Test
-    void optionsRefuseAnEmptyQueue() {
+    void optionsRefuseAnEmptyQueueAndAZeroTimeout() {
         assertThatThrownBy(() -> SchedulerOptions.defaults().withMaxQueued(0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxQueued (0)");
+        assertThatThrownBy(() -> SchedulerOptions.defaults().withQueueTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queueTimeout must be positive");
     }
 
     private static void awaitRunning(Scheduler scheduler) {

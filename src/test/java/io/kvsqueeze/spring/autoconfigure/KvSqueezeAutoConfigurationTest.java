@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.model.TinyModel;
+import io.kvsqueeze.engine.scheduler.Scheduler;
+import io.kvsqueeze.engine.scheduler.SchedulerOptions;
 import io.kvsqueeze.spring.ai.GenerationService;
+import io.kvsqueeze.spring.guard.MemoryPressureGuard;
 import io.kvsqueeze.spring.ai.KvSqueezeChatModel;
 import io.kvsqueeze.spring.tenant.KvPolicy;
 import io.kvsqueeze.spring.tenant.TenantPolicies;
@@ -67,5 +70,31 @@ class KvSqueezeAutoConfigurationTest {
         runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.model.threads=1")
                 .withBean(TenantPolicies.class, () -> own)
                 .run(context -> assertThat(context.getBean(TenantPolicies.class)).isSameAs(own));
+    }
+
+    @Test
+    void buildsTheSchedulerFromThePoolAndSchedulerProperties() {
+        runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.model.threads=1",
+                        "kvsqueeze.kv-pool=64MB", "kvsqueeze.scheduler.max-running=3", "kvsqueeze.scheduler.max-queued=5",
+                        "kvsqueeze.scheduler.queue-timeout=7s", "kvsqueeze.scheduler.prefill-tokens=8")
+                .run(context -> {
+                    Scheduler scheduler = context.getBean(Scheduler.class);
+                    assertThat(scheduler.options()).isEqualTo(new SchedulerOptions(64L << 20, 3, 5,
+                            java.time.Duration.ofSeconds(7), 8));
+                    assertThat(context).hasSingleBean(MemoryPressureGuard.class);
+                    context.close();
+                    assertThat(scheduler.isClosed()).as("closed with the context").isTrue();
+                });
+    }
+
+    @Test
+    void refusesSchedulerSettingsThatCouldNotWorkNamingTheProperty() {
+        for (String bad : new String[] {"kvsqueeze.scheduler.max-queued=0", "kvsqueeze.scheduler.queue-timeout=0s",
+                "kvsqueeze.kv-pool=0B", "kvsqueeze.guard.kv-pool-low-watermark=0.99"}) {
+            runner.withPropertyValues("kvsqueeze.model.path=" + tinyModel, "kvsqueeze.model.threads=1", bad)
+                    .run(context -> assertThat(context).as(bad).hasFailed().getFailure().rootCause()
+                            .hasMessageContaining(bad.substring(0, bad.indexOf('=')).replace("kvsqueeze.scheduler.", "")
+                                    .replace("kvsqueeze.guard.", "")));
+        }
     }
 }
