@@ -12,6 +12,7 @@ import io.kvsqueeze.engine.model.Transformer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
@@ -44,6 +45,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>{@link #submit} returns a future; cancelling it stops the request at the next step and returns its pages
  * to the pool. A request ends with a {@link ServeResult} carrying its accounting.
+ *
+ * <p>A request with a {@link ServeRequest#reuseKey} leaves its finished sequence parked, pages and all, when the
+ * sequence still holds every entry (nothing was compressed away): the next request of that key starts from the
+ * longest prefix they share, so a conversation's next turn computes only its new tokens. Parked sequences are a
+ * cache, not a claim: admission drops them, least recently used first, whenever a waiting request needs their
+ * room, and at most {@code maxRunning} are kept.
  */
 public final class Scheduler implements AutoCloseable {
     private final InferenceEngine engine;
@@ -62,6 +69,9 @@ public final class Scheduler implements AutoCloseable {
     private final ArrayDeque<Active> waiting = new ArrayDeque<>();  // guarded by lock
     private final List<Active> running = new ArrayList<>();        // scheduler thread only
     private final List<Active> batch = new ArrayList<>();          // scheduler thread only
+    // Finished sequences kept for their reuse key, least recently used first; scheduler thread, under the lock.
+    private final LinkedHashMap<String, Parked> parked = new LinkedHashMap<>(16, 0.75f, true);
+    private volatile long parkedPages;
     private volatile boolean closed;
     // Written by the scheduler thread (or under the lock), read by stats().
     private volatile long reservedPages;
@@ -181,18 +191,20 @@ public final class Scheduler implements AutoCloseable {
     }
 
     public SchedulerStats stats() {
+        Map<AdmissionRejectedException.Reason, Long> rejections = new EnumMap<>(AdmissionRejectedException.Reason.class);
+        rejected.forEach((reason, count) -> rejections.put(reason, count.get()));
         int queued;
+        int parkedCount;
         lock.lock();
         try {
             queued = waiting.size();
+            parkedCount = parked.size();
         } finally {
             lock.unlock();
         }
-        Map<AdmissionRejectedException.Reason, Long> rejections = new EnumMap<>(AdmissionRejectedException.Reason.class);
-        rejected.forEach((reason, count) -> rejections.put(reason, count.get()));
         return new SchedulerStats(pool.capacityBytes(), pool.usedBytes(), pool.highWaterBytes(),
-                reservedPages * pool.pageBytes(), runningCount, queued, completed.get(), failed.get(),
-                Map.copyOf(rejections), peakRunning);
+                reservedPages * pool.pageBytes(), parkedPages * pool.pageBytes(), parkedCount, runningCount, queued,
+                completed.get(), failed.get(), Map.copyOf(rejections), peakRunning);
     }
 
     /** True once {@link #close()} was called: every later submission is rejected. */
@@ -228,6 +240,14 @@ public final class Scheduler implements AutoCloseable {
         }
         running.clear();
         runningCount = 0;
+        lock.lock();
+        try {
+            while (!parked.isEmpty()) {
+                dropParked(parked.keySet().iterator().next());
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -257,10 +277,32 @@ public final class Scheduler implements AutoCloseable {
                     }
                 }
                 long capacityPages = pool.capacityBytes() / pool.pageBytes();
-                while (!waiting.isEmpty() && running.size() < options.maxRunning()
-                        && reservedPages + waiting.peekFirst().reservedPages <= capacityPages) {
-                    Active active = waiting.pollFirst();
+                while (!waiting.isEmpty() && running.size() < options.maxRunning()) {
+                    Active active = waiting.peekFirst();
+                    String key = active.request.reuseKey();
+                    Parked own = key == null ? null : parked.get(key);
+                    if (own != null && !own.policy().equals(active.request.policy())) {
+                        dropParked(key); // a sequence is compressed by one policy for its life
+                        own = null;
+                    }
+                    long ownPages = own == null ? 0 : own.pages();
+                    // Until its prompt has started, the reused sequence still holds all its old pages.
+                    long need = Math.max(active.reservedPages, ownPages);
+                    while (reservedPages - ownPages + need > capacityPages && dropLeastRecentlyUsedExcept(key)) {
+                        // parked sequences give their room to waiting requests
+                    }
+                    if (reservedPages - ownPages + need > capacityPages) {
+                        break;
+                    }
+                    waiting.pollFirst();
                     active.timeout.cancel(false);
+                    if (own != null) {
+                        parked.remove(key);
+                        parkedPages -= ownPages;
+                        reservedPages -= ownPages;
+                        active.sequence = own.sequence();
+                    }
+                    active.reservedPages = need;
                     reservedPages += active.reservedPages;
                     active.admitted = now;
                     running.add(active);
@@ -300,12 +342,16 @@ public final class Scheduler implements AutoCloseable {
         int prefillBudget = options.prefillTokens();
         for (Active active : running) {
             try {
-                if (active.sequence == null) {
+                if (active.state == null) {
                     if (prefillBudget == 0) {
                         continue;
                     }
-                    active.sequence = engine.newSequence(transformer, pool, active.request.policy());
+                    if (active.sequence == null) {
+                        active.sequence = engine.newSequence(transformer, pool, active.request.policy());
+                    }
+                    // A parked sequence keeps the prefix it shares with this prompt and frees the rest.
                     active.sequence.startPrefill(active.request.promptIds());
+                    active.reusedTokens = active.sequence.length();
                     active.state = new GenerationState(engine.tokenizer(), engine.model().config().vocabSize(),
                             active.request.generation(), active.request.onText());
                 }
@@ -398,7 +444,12 @@ public final class Scheduler implements AutoCloseable {
     private void end(Active active, Throwable error) {
         long kvBytes = active.sequence == null ? 0 : active.sequence.forwardPass().cache().bytes();
         long kvBytesFull = active.sequence == null ? 0 : active.sequence.length() * fullBytesPerToken;
-        release(active);
+        if (error == null && !active.future.isDone() && active.request.reuseKey() != null && active.sequence != null
+                && active.sequence.compression().keepsEveryEntry()) {
+            park(active);
+        } else {
+            release(active);
+        }
         if (error != null) {
             failed.incrementAndGet();
             active.future.completeExceptionally(error);
@@ -412,8 +463,62 @@ public final class Scheduler implements AutoCloseable {
         GenerationState state = active.state;
         completed.incrementAndGet();
         active.future.complete(new ServeResult(state.tokenIds(), state.text(), state.finishReason(),
-                active.request.promptIds().length, kvBytes, kvBytesFull, active.admitted - active.submitted,
+                active.request.promptIds().length, active.reusedTokens, kvBytes, kvBytesFull,
+                active.admitted - active.submitted,
                 active.firstToken - active.submitted, now - active.submitted));
+    }
+
+    /** Keeps a finished sequence under its reuse key, reserving exactly the pages it holds. */
+    private void park(Active active) {
+        String key = active.request.reuseKey();
+        long pages = heldPages(active.sequence);
+        lock.lock();
+        try {
+            if (parked.containsKey(key)) {
+                dropParked(key); // an older turn of the same key, finished while this one ran
+            }
+            reservedPages -= active.reservedPages - pages;
+            active.reservedPages = 0;
+            parked.put(key, new Parked(active.sequence, active.request.policy(), pages));
+            parkedPages += pages;
+            while (parked.size() > options.maxRunning()) {
+                dropParked(parked.keySet().iterator().next());
+            }
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        active.sequence = null;
+    }
+
+    /** Frees a parked sequence's pages and reservation. Under the lock, on the scheduler thread. */
+    private void dropParked(String key) {
+        Parked dropped = parked.remove(key);
+        dropped.sequence().reset();
+        parkedPages -= dropped.pages();
+        reservedPages -= dropped.pages();
+    }
+
+    /** Drops the least recently used parked sequence not under {@code key}; false when there is none. */
+    private boolean dropLeastRecentlyUsedExcept(String key) {
+        for (String candidate : parked.keySet()) {
+            if (!candidate.equals(key)) {
+                dropParked(candidate);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long heldPages(Sequence sequence) {
+        KvCache cache = sequence.forwardPass().cache();
+        long pages = 0;
+        for (int layer = 0; layer < cache.layers(); layer++) {
+            for (int kvHead = 0; kvHead < cache.kvHeads(); kvHead++) {
+                pages += pagesFor(cache.length(layer, kvHead));
+            }
+        }
+        return pages;
     }
 
     /** Returns the sequence's pages and its reservation to the pool. */
@@ -450,6 +555,10 @@ public final class Scheduler implements AutoCloseable {
         timer.shutdownNow();
     }
 
+    /** A finished sequence kept for the next request of its reuse key, and the pages it holds. */
+    private record Parked(Sequence sequence, io.kvsqueeze.engine.compress.KvPolicy policy, long pages) {
+    }
+
     /** A request from submission to its end. */
     private static final class Active {
         final ServeRequest request;
@@ -459,6 +568,7 @@ public final class Scheduler implements AutoCloseable {
         long admitted;
         long firstToken;
         ScheduledFuture<?> timeout;  // the queue timeout, cancelled on admission
+        int reusedTokens;
         Sequence sequence;
         GenerationState state;
         int nextToken;

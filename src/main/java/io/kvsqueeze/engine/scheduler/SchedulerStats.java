@@ -8,7 +8,11 @@ import java.util.Map;
  * @param kvPoolCapacityBytes the pool's hard cap
  * @param kvPoolUsedBytes     bytes of pages held by sequences now
  * @param kvPoolHighWaterBytes most bytes held at once since start
- * @param kvReservedBytes     bytes the running sequences may still grow to (admission's figure)
+ * @param kvReservedBytes     bytes the running sequences may still grow to (admission's figure), plus the
+ *                            parked sequences' bytes
+ * @param kvParkedBytes       of the used bytes, those of finished sequences kept for reuse; admission takes
+ *                            them back whenever a request needs the room
+ * @param parked              finished sequences kept for reuse
  * @param running             sequences admitted and not finished
  * @param queued              requests waiting for admission
  * @param completed           requests that ended with a result
@@ -17,7 +21,8 @@ import java.util.Map;
  * @param peakRunning         most sequences that ran at once since start
  */
 public record SchedulerStats(long kvPoolCapacityBytes, long kvPoolUsedBytes, long kvPoolHighWaterBytes,
-                             long kvReservedBytes, int running, int queued, long completed, long failed,
+                             long kvReservedBytes, long kvParkedBytes, int parked, int running, int queued,
+                             long completed, long failed,
                              Map<AdmissionRejectedException.Reason, Long> rejectedByReason, int peakRunning) {
 
     /** Requests rejected for any reason. */

@@ -27,6 +27,8 @@ public class KvPoolHealthIndicator implements HealthIndicator {
                 .withDetail("usedBytes", stats.kvPoolUsedBytes())
                 .withDetail("reservedBytes", stats.kvReservedBytes())
                 .withDetail("highWaterBytes", stats.kvPoolHighWaterBytes())
+                .withDetail("parkedBytes", stats.kvParkedBytes())
+                .withDetail("parked", stats.parked())
                 .withDetail("running", stats.running())
                 .withDetail("queued", stats.queued())
                 .withDetail("maxRunning", scheduler.options().maxRunning())

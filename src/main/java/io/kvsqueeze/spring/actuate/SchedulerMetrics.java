@@ -10,10 +10,10 @@ import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The scheduler and its KV pool as meters: {@code kvsqueeze.kv.pool.capacity}, {@code .used}, {@code .reserved}
- * and {@code .high.water} (bytes), {@code kvsqueeze.scheduler.running} and {@code .queued} (generations), and
- * {@code kvsqueeze.scheduler.rejections} by {@code reason} (queue_full, queue_timeout, exceeds_pool,
- * shut_down). Each reading takes one snapshot of the scheduler's counters.
+ * The scheduler and its KV pool as meters: {@code kvsqueeze.kv.pool.capacity}, {@code .used},
+ * {@code .reserved}, {@code .parked} and {@code .high.water} (bytes), {@code kvsqueeze.scheduler.running} and
+ * {@code .queued} (generations), and {@code kvsqueeze.scheduler.rejections} by {@code reason} (queue_full,
+ * queue_timeout, exceeds_pool, shut_down). Each reading takes one snapshot of the scheduler's counters.
  */
 public class SchedulerMetrics implements MeterBinder {
     private final Scheduler scheduler;
@@ -31,6 +31,9 @@ public class SchedulerMetrics implements MeterBinder {
         gauge(registry, "kvsqueeze.kv.pool.reserved", "bytes",
                 "KV bytes the running generations may still grow to (what admission counts)",
                 s -> s.stats().kvReservedBytes());
+        gauge(registry, "kvsqueeze.kv.pool.parked", "bytes",
+                "KV bytes of finished sequences cached for their tenant's next request (taken back when needed)",
+                s -> s.stats().kvParkedBytes());
         gauge(registry, "kvsqueeze.kv.pool.high.water", "bytes", "Most KV bytes held at once since start",
                 s -> s.stats().kvPoolHighWaterBytes());
         gauge(registry, "kvsqueeze.scheduler.running", "generations", "Generations in the batch",

@@ -14,12 +14,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Spring side's door to the engine: prompts are rendered and tokenized here, on the caller's thread, and
  * generations go to the engine's {@link Scheduler}, which batches every running generation into one pass over
- * the weights under one KV pool. Each generation gets a fresh sequence whose pages come from that pool and go
- * back when it ends, so nothing of one tenant's prompt is ever served to another.
+ * the weights under one KV pool. A generation's pages come from that pool and go back when it ends, except that
+ * the tenant's last sequence stays cached for its next request; one tenant's cache never serves another.
  */
 public final class GenerationService {
     private final InferenceEngine engine;
@@ -77,15 +78,19 @@ public final class GenerationService {
 
     /**
      * Queues a generation. Cancelling the future stops it at the next step and returns its KV pages to the pool.
+     * The finished sequence stays cached for the tenant (while it holds every entry and the pool has room), so
+     * the tenant's next request computes only what its prompt adds to the last one; tenants never share it.
      *
+     * @param tenant whose generation this is (null: calls outside any tenant, which share one cache)
      * @param onText receives the text as it becomes final, on the scheduler's thread: it must not block
      * @throws io.kvsqueeze.engine.scheduler.AdmissionRejectedException at once when the queue is full, the
      *         request could never fit the KV pool, or the scheduler is closed; the future fails with it when the
      *         request waits past the queue timeout
      */
-    public CompletableFuture<ServeResult> submit(KvPolicy policy, int[] promptIds, GenerationRequest request,
-                                                 Consumer<String> onText) {
-        return scheduler.submit(new ServeRequest(promptIds, policy, request, onText));
+    public CompletableFuture<ServeResult> submit(@Nullable String tenant, KvPolicy policy, int[] promptIds,
+                                                 GenerationRequest request, Consumer<String> onText) {
+        String reuseKey = tenant == null ? "no-tenant" : "tenant:" + tenant;
+        return scheduler.submit(new ServeRequest(promptIds, policy, request, onText, reuseKey));
     }
 
     /** The prompt fills the context on its own. */

@@ -53,7 +53,8 @@ import reactor.core.publisher.Sinks;
  * Presence and frequency penalties have no counterpart in the engine's sampler and are ignored.
  *
  * <p>Responses carry {@code Usage} (prompt and completion tokens) and, in their metadata,
- * {@value #KV_POLICY} (the policy that ran), {@value #KV_DEGRADED}, {@value #KV_BYTES} and {@value #KV_BYTES_FULL}.
+ * {@value #KV_POLICY} (the policy that ran), {@value #KV_DEGRADED}, {@value #KV_BYTES}, {@value #KV_BYTES_FULL} and
+ * {@value #CACHED_TOKENS}.
  */
 public final class KvSqueezeChatModel implements ChatModel {
     /** The provider name in observations ({@code gen_ai.system}). */
@@ -64,6 +65,8 @@ public final class KvSqueezeChatModel implements ChatModel {
     public static final String KV_BYTES = "kvsqueeze.kv-bytes";
     /** Response metadata: bytes the uncompressed cache would hold for the same tokens. */
     public static final String KV_BYTES_FULL = "kvsqueeze.kv-bytes-full";
+    /** Response metadata: prompt tokens found in the tenant's cache from its previous request, not recomputed. */
+    public static final String CACHED_TOKENS = "kvsqueeze.cached-tokens";
     /** Response metadata: true when a guard in degrade mode ran the generation under the degraded policy. */
     public static final String KV_DEGRADED = "kvsqueeze.degraded";
     /** Response metadata, when degraded: which guard ({@code memory_pressure} or {@code kv_quota}). */
@@ -139,7 +142,7 @@ public final class KvSqueezeChatModel implements ChatModel {
         return ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
                 .observation(convention, DEFAULT_CONVENTION, () -> context, observations)
                 .observe(() -> {
-                    ServeResult result = await(generations.submit(job.policy.engine(), job.promptIds, job.request,
+                    ServeResult result = await(generations.submit(job.tenant, job.policy.engine(), job.promptIds, job.request,
                             text -> { }));
                     record(job, result);
                     ChatResponse response = new ChatResponse(
@@ -190,7 +193,7 @@ public final class KvSqueezeChatModel implements ChatModel {
         Sinks.Many<ChatResponse> pieces = Sinks.many().unicast().onBackpressureBuffer();
         CompletableFuture<ServeResult> future;
         try {
-            future = generations.submit(job.policy.engine(), job.promptIds, job.request,
+            future = generations.submit(job.tenant, job.policy.engine(), job.promptIds, job.request,
                     text -> pieces.tryEmitNext(new ChatResponse(List.of(new Generation(new AssistantMessage(text))),
                             ChatResponseMetadata.builder().id(id).model(modelId).build())));
         } catch (RuntimeException refused) {
@@ -295,7 +298,8 @@ public final class KvSqueezeChatModel implements ChatModel {
                 .keyValue(KV_POLICY, job.policy.source())
                 .keyValue(KV_DEGRADED, job.degradedBy != null)
                 .keyValue(KV_BYTES, result.kvBytes())
-                .keyValue(KV_BYTES_FULL, result.kvBytesFull());
+                .keyValue(KV_BYTES_FULL, result.kvBytesFull())
+                .keyValue(CACHED_TOKENS, result.reusedTokens());
         if (job.degradedBy != null) {
             metadata.keyValue(KV_DEGRADED_BY, job.degradedBy);
         }

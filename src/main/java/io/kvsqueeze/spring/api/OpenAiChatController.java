@@ -384,6 +384,9 @@ public class OpenAiChatController {
         usage.put("prompt_tokens", metadata.getUsage().getPromptTokens());
         usage.put("completion_tokens", metadata.getUsage().getCompletionTokens());
         usage.put("total_tokens", metadata.getUsage().getTotalTokens());
+        // OpenAI's own field for prompt tokens served from a cache: here, the tenant's previous request.
+        Object cached = metadata.get(KvSqueezeChatModel.CACHED_TOKENS);
+        usage.put("prompt_tokens_details", Map.of("cached_tokens", cached == null ? 0 : cached));
         return usage;
     }
 

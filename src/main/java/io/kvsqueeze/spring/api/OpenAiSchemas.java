@@ -76,7 +76,14 @@ public final class OpenAiSchemas {
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Usage(int promptTokens, int completionTokens, int totalTokens) {
+    public record Usage(int promptTokens, int completionTokens, int totalTokens,
+                        PromptTokensDetails promptTokensDetails) {
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record PromptTokensDetails(
+            @Schema(description = "Prompt tokens already in the tenant's cache from its previous request (a"
+                    + " conversation's earlier turns), not computed again") int cachedTokens) {
     }
 
     @Schema(description = "What the reply cost in KV cache, an extension of the OpenAI format")

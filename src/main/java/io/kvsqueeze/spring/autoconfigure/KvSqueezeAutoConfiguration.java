@@ -2,6 +2,7 @@ package io.kvsqueeze.spring.autoconfigure;
 
 import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.scheduler.Scheduler;
+import io.kvsqueeze.engine.scheduler.SchedulerStats;
 import io.kvsqueeze.spring.actuate.SchedulerMetrics;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -165,8 +166,11 @@ public class KvSqueezeAutoConfiguration {
             CircuitBreaker breaker = registry.getIfAvailable(CircuitBreakerRegistry::ofDefaults)
                     .circuitBreaker(MemoryPressureGuard.BREAKER_NAME);
             return new MemoryPressureGuard(breaker,
-                    MemoryPressureGuard.MemoryProbe.of(HeapProbe::usedFraction,
-                            () -> scheduler.stats().kvPoolUsedBytes()),
+                    // Parked sequences do not count: admission takes their pages back whenever it needs them.
+                    MemoryPressureGuard.MemoryProbe.of(HeapProbe::usedFraction, () -> {
+                        SchedulerStats stats = scheduler.stats();
+                        return stats.kvPoolUsedBytes() - stats.kvParkedBytes();
+                    }),
                     watermarks, guard.sampleInterval());
         }
     }

@@ -45,19 +45,45 @@ class SchedulerStressTest {
              Scheduler scheduler = new Scheduler(engine, new SchedulerOptions((long) poolPages * pageBytes, 5, 40,
                      Duration.ofSeconds(30), 8))) {
             List<CompletableFuture<ServeResult>> futures = new ArrayList<>();
+            java.util.Map<String, int[]> lastPrompt = new java.util.HashMap<>();
+            java.util.Map<String, String> lastPolicy = new java.util.HashMap<>();
+            java.util.Map<String, CompletableFuture<ServeResult>> lastRequest = new java.util.HashMap<>();
             int rejectedAtOnce = 0;
             for (int i = 0; i < 120; i++) {
-                int[] prompt = new int[1 + random.nextInt(60)];
-                for (int t = 0; t < prompt.length; t++) {
+                // Most requests carry one of four reuse keys, and half of those continue their key's last prompt.
+                String key = random.nextInt(3) == 0 ? null : "k" + random.nextInt(4);
+                int[] previous = key == null ? null : lastPrompt.get(key);
+                int[] prompt;
+                String policy = POLICIES[random.nextInt(POLICIES.length)];
+                if (previous != null && previous.length < 70 && random.nextBoolean()) {
+                    policy = lastPolicy.get(key); // a conversation keeps its policy
+                    prompt = java.util.Arrays.copyOf(previous, previous.length + 1 + random.nextInt(20));
+                    // A conversation's next turn follows its last one (whatever became of it).
+                    CompletableFuture<ServeResult> last = lastRequest.get(key);
+                    if (last != null) {
+                        last.handle((result, error) -> null).get(120, TimeUnit.SECONDS);
+                    }
+                } else {
+                    prompt = new int[1 + random.nextInt(60)];
+                }
+                for (int t = previous == null || prompt.length <= previous.length ? 0 : previous.length;
+                     t < prompt.length; t++) {
                     prompt[t] = random.nextInt(256); // byte tokens: never end-of-generation
+                }
+                if (key != null) {
+                    lastPrompt.put(key, prompt);
+                    lastPolicy.put(key, policy);
                 }
                 SamplingOptions sampling = random.nextBoolean() ? SamplingOptions.greedy()
                         : new SamplingOptions(0.9f, 20, 0.9f, 0f, 1.1f, 64, random.nextLong());
                 GenerationRequest generation = new GenerationRequest(1 + random.nextInt(30), sampling, List.of());
                 try {
                     CompletableFuture<ServeResult> future = scheduler.submit(new ServeRequest(prompt,
-                            KvPolicy.parse(POLICIES[random.nextInt(POLICIES.length)]), generation, null));
+                            KvPolicy.parse(policy), generation, null, key));
                     futures.add(future);
+                    if (key != null) {
+                        lastRequest.put(key, future);
+                    }
                     Thread.sleep(random.nextInt(8));
                     if (random.nextInt(5) == 0) {
                         Thread.sleep(random.nextInt(3));
@@ -72,11 +98,14 @@ class SchedulerStressTest {
                 assertThat(scheduler.stats().kvPoolUsedBytes()).isLessThanOrEqualTo(scheduler.stats().kvPoolCapacityBytes());
             }
             int finished = 0;
+            int reused = 0;
             for (CompletableFuture<ServeResult> future : futures) {
                 try {
                     ServeResult result = future.get(120, TimeUnit.SECONDS);
                     assertThat(result.finishReason()).isNotNull();
+                    assertThat(result.reusedTokens()).isBetween(0, result.promptTokens() - 1);
                     finished++;
+                    reused += result.reusedTokens() > 0 ? 1 : 0;
                 } catch (CancellationException cancelled) {
                     // ours
                 } catch (TimeoutException e) {
@@ -89,11 +118,17 @@ class SchedulerStressTest {
             SchedulerTest.awaitIdle(scheduler);
             SchedulerStats stats = scheduler.stats();
             assertThat(finished).as("requests that ran to their end").isGreaterThan(30);
-            assertThat(stats.kvPoolUsedBytes()).isZero();
-            assertThat(stats.kvReservedBytes()).isZero();
+            assertThat(reused).as("requests that continued a parked sequence").isPositive();
+            // Only parked sequences hold pages now, each reserving exactly what it holds.
+            assertThat(stats.parked()).isBetween(0, 4);
+            assertThat(stats.kvPoolUsedBytes()).isEqualTo(stats.kvParkedBytes());
+            assertThat(stats.kvReservedBytes()).isEqualTo(stats.kvParkedBytes());
             assertThat(stats.kvPoolHighWaterBytes()).isLessThanOrEqualTo(stats.kvPoolCapacityBytes());
             assertThat(stats.completed() + stats.failed() + stats.rejected()).isEqualTo(120);
             assertThat(stats.rejected()).isGreaterThanOrEqualTo(rejectedAtOnce);
+            scheduler.close();
+            assertThat(scheduler.stats().kvPoolUsedBytes()).as("every page back after close").isZero();
+            assertThat(scheduler.stats().kvReservedBytes()).isZero();
         }
     }
 }

@@ -93,6 +93,89 @@ class SchedulerTest {
         }
     }
 
+    /**
+     * A conversation's next turn under the same reuse key computes only its new tokens, and answers exactly as a
+     * fresh sequence would; another key never reuses it; the parked pages come back at close.
+     */
+    @Test
+    void aNextTurnReusesItsKeysParkedSequenceAndAnswersTheSame() throws Exception {
+        int[] first = prompt(2);
+        int[] expectedNext;
+        ServeResult fresh;
+        try (Scheduler scheduler = new Scheduler(engine, SchedulerOptions.defaults().withKvPoolBytes(64L << 20))) {
+            ServeResult turn = scheduler.submit(new ServeRequest(first, KvPolicy.parse("full"), greedy(8), null,
+                    "tenant:a")).get(60, TimeUnit.SECONDS);
+            assertThat(turn.reusedTokens()).isZero();
+            awaitIdle(scheduler);
+            assertThat(scheduler.stats().parked()).isEqualTo(1);
+            assertThat(scheduler.stats().kvParkedBytes()).isPositive().isEqualTo(scheduler.stats().kvPoolUsedBytes());
+
+            // The next turn: the first prompt, the reply, and a follow-up question.
+            int[] followUp = engine.tokenizer().encode(" And which colour is the rarest?", false, false);
+            expectedNext = concat(first, turn.tokenIds(), followUp);
+            ServeResult other = scheduler.submit(new ServeRequest(expectedNext, KvPolicy.parse("full"), greedy(8), null,
+                    "tenant:b")).get(60, TimeUnit.SECONDS);
+            assertThat(other.reusedTokens()).as("another key").isZero();
+            ServeResult next = scheduler.submit(new ServeRequest(expectedNext, KvPolicy.parse("full"), greedy(8), null,
+                    "tenant:a")).get(60, TimeUnit.SECONDS);
+            // Every token the first turn fed (its prompt and all but its last generated token) is reused.
+            assertThat(next.reusedTokens()).isEqualTo(first.length + turn.tokenIds().length - 1);
+            fresh = other;
+            assertThat(next.tokenIds()).containsExactly(fresh.tokenIds());
+            awaitIdle(scheduler);
+            assertThat(scheduler.stats().parked()).isEqualTo(2);
+            scheduler.close();
+            assertThat(scheduler.stats().kvPoolUsedBytes()).isZero();
+            assertThat(scheduler.stats().kvReservedBytes()).isZero();
+            assertThat(scheduler.stats().parked()).isZero();
+        }
+    }
+
+    /** Parked sequences are a cache: a request that needs their room takes it instead of waiting. */
+    @Test
+    void waitingRequestsTakeTheRoomOfParkedSequences() throws Exception {
+        int[] prompt = prompt(6);
+        long pageBytes = new io.kvsqueeze.engine.kv.KvPagePool(io.kvsqueeze.engine.kv.KvElementType.F16,
+                engine.model().config().headDim(), io.kvsqueeze.engine.kv.PagedKvCache.DEFAULT_PAGE_SIZE, 1 << 20)
+                .pageBytes();
+        int heads = engine.model().config().layers() * engine.model().config().kvHeads();
+        int pageSize = io.kvsqueeze.engine.kv.PagedKvCache.DEFAULT_PAGE_SIZE;
+        // Room for one such request and not two: the second key's request fits only once the first is dropped.
+        long onePages = (long) heads * ((prompt.length + 16 + pageSize - 1) / pageSize);
+        SchedulerOptions options = SchedulerOptions.defaults().withKvPoolBytes((onePages * 3 / 2) * pageBytes)
+                .withQueueTimeout(Duration.ofSeconds(30));
+        try (Scheduler scheduler = new Scheduler(engine, options)) {
+            scheduler.submit(new ServeRequest(prompt, KvPolicy.parse("full"), greedy(16), null, "tenant:a"))
+                    .get(60, TimeUnit.SECONDS);
+            awaitIdle(scheduler);
+            assertThat(scheduler.stats().parked()).isEqualTo(1);
+            ServeResult second = scheduler.submit(new ServeRequest(prompt, KvPolicy.parse("full"), greedy(16), null,
+                    "tenant:b")).get(60, TimeUnit.SECONDS);
+            assertThat(second.reusedTokens()).isZero();
+            awaitIdle(scheduler);
+            assertThat(scheduler.stats().parked()).as("a's sequence gave way to b's").isEqualTo(1);
+            assertThat(scheduler.stats().kvPoolHighWaterBytes()).isLessThanOrEqualTo(scheduler.stats().kvPoolCapacityBytes());
+            // A changed policy cannot reuse a sequence compressed (or not) by another.
+            ServeResult compressed = scheduler.submit(new ServeRequest(prompt, KvPolicy.parse("snapkv"), greedy(4),
+                    null, "tenant:b")).get(60, TimeUnit.SECONDS);
+            assertThat(compressed.reusedTokens()).isZero();
+        }
+    }
+
+    private static int[] concat(int[]... parts) {
+        int length = 0;
+        for (int[] part : parts) {
+            length += part.length;
+        }
+        int[] all = new int[length];
+        int at = 0;
+        for (int[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
+    }
+
     @Test
     void cancelledAndFailedRequestsReturnTheirPages() throws Exception {
         try (Scheduler scheduler = new Scheduler(engine, SchedulerOptions.defaults().withKvPoolBytes(32L << 20))) {

@@ -66,7 +66,15 @@ class OpenAiNodeClientTest {
         // Greedy decoding of the same prompt: the streamed pieces add up to the whole reply.
         assertThat(report.get("stream").get("content").asString())
                 .isEqualTo(report.get("completion").get("content").asString()).isNotEmpty();
-        assertThat(report.get("stream").get("usage")).isEqualTo(report.get("completion").get("usage"));
+        JsonNode streamUsage = report.get("stream").get("usage");
+        JsonNode completionUsage = report.get("completion").get("usage");
+        for (String field : List.of("prompt_tokens", "completion_tokens", "total_tokens")) {
+            assertThat(streamUsage.get(field)).as(field).isEqualTo(completionUsage.get(field));
+        }
+        // The same prompt again, from the same tenant: all of it but the last token came from its cache (the
+        // short prompt was within the SnapKV budget, so nothing was dropped and the sequence stayed reusable).
+        assertThat(completionUsage.get("prompt_tokens_details").get("cached_tokens").asInt()).isZero();
+        assertThat(streamUsage.get("prompt_tokens_details").get("cached_tokens").asInt()).isEqualTo(promptTokens - 1);
         // The role chunk, at least one piece of text, the finish chunk and the usage chunk.
         assertThat(report.get("stream").get("chunks").asInt()).isGreaterThanOrEqualTo(4);
         assertThat(report.get("unauthorized").get("status").asInt()).isEqualTo(401);

@@ -80,6 +80,7 @@ class ApiReferenceTest {
         assertFields(schemas, "Choice", body.get("choices").get(0));
         assertFields(schemas, "ReplyMessage", body.get("choices").get(0).get("message"));
         assertFields(schemas, "Usage", body.get("usage"));
+        assertFields(schemas, "PromptTokensDetails", body.get("usage").get("prompt_tokens_details"));
         assertFields(schemas, "KvSqueezeUsage", body.get("kvsqueeze"));
         assertFields(schemas, "ModelList", http.get("/v1/models", "Authorization", Http.bearer(key)).json());
         assertFields(schemas, "Model", http.get("/v1/models", "Authorization", Http.bearer(key)).json().get("data").get(0));
