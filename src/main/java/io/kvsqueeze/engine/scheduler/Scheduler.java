@@ -124,16 +124,16 @@ public final class Scheduler implements AutoCloseable {
      *                                    or the scheduler is closed
      */
     public CompletableFuture<ServeResult> submit(ServeRequest request) {
+        if (request.promptIds().length >= contextLength) {
+            throw new IllegalArgumentException("the prompt has " + request.promptIds().length
+                    + " tokens but the context holds " + contextLength + " (prompt and reply together)");
+        }
         long pages = projectedPages(request);
         if (pages > pool.capacityBytes() / pool.pageBytes()) {
             throw reject(AdmissionRejectedException.Reason.EXCEEDS_POOL,
                     "the request needs up to " + pages * pool.pageBytes() + " bytes of KV cache (a prompt of "
                             + request.promptIds().length + " tokens and up to " + request.generation().maxTokens()
                             + " new ones) but the whole KV pool holds " + pool.capacityBytes());
-        }
-        if (request.promptIds().length >= contextLength) {
-            throw new IllegalArgumentException("the prompt has " + request.promptIds().length
-                    + " tokens but the context holds " + contextLength + " (prompt and reply together)");
         }
         Active active = new Active(request, pages);
         lock.lock();

@@ -42,18 +42,22 @@ public class TenantRepository {
         }
         requireDisplayName(displayName);
         return transactions.execute(status -> {
+            // The append-only history outlives a deleted tenant: a tenant re-created under its id continues
+            // the numbering, so its history stays one readable trail and an old ETag can never match.
+            long version = 1 + jdbc.sql("select coalesce(max(version), 0) from kvsqueeze.kv_policy_history"
+                    + " where tenant_id = ?").param(id).query(Long.class).single();
             try {
                 jdbc.sql("insert into kvsqueeze.tenant (id, display_name, max_context_tokens, max_new_tokens,"
-                                + " kv_bytes_quota, max_concurrent_requests, guard_mode, kv_policy)"
-                                + " values (?, ?, ?, ?, ?, ?, ?, ?)")
+                                + " kv_bytes_quota, max_concurrent_requests, guard_mode, kv_policy, kv_policy_version)"
+                                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
                         .params(id, displayName, limits.maxContextTokens(), limits.maxNewTokens(),
                                 limits.kvBytesQuota(), limits.maxConcurrentRequests(), guardMode(limits),
-                                policy.source())
+                                policy.source(), version)
                         .update();
             } catch (DuplicateKeyException e) {
                 throw new TenantAlreadyExistsException(id);
             }
-            recordPolicyChange(id, 1, null, policy, actor);
+            recordPolicyChange(id, version, null, policy, actor);
             return find(id).orElseThrow();
         });
     }

@@ -46,6 +46,22 @@ class TenantRepositoryTest {
         assertThatThrownBy(() -> tenants.delete(id)).isInstanceOf(TenantNotFoundException.class);
     }
 
+    /** The history outlives a deleted tenant; one re-created under its id continues its versions. */
+    @Test
+    void aTenantRecreatedUnderADeletedIdContinuesItsPolicyHistory() {
+        String id = newId();
+        tenants.create(id, "First", TenantLimits.NONE, KvPolicy.full(), "admin");
+        tenants.updatePolicy(id, 1, KvPolicy.full(), "admin");
+        tenants.delete(id);
+
+        Tenant again = tenants.create(id, "Second", TenantLimits.NONE, KvPolicy.full(), "admin");
+        assertThat(again.kvPolicyVersion()).isEqualTo(3);
+        assertThat(tenants.policyHistory(id)).extracting(TenantRepository.PolicyChange::version).containsExactly(1L, 2L, 3L);
+        assertThatThrownBy(() -> tenants.updatePolicy(id, 1, KvPolicy.full(), "admin"))
+                .as("an ETag of the deleted tenant never matches").isInstanceOf(StalePolicyVersionException.class);
+        assertThat(tenants.updatePolicy(id, 3, KvPolicy.full(), "admin").kvPolicyVersion()).isEqualTo(4);
+    }
+
     @Test
     void refusesDuplicateAndMalformedTenants() {
         String id = newId();
