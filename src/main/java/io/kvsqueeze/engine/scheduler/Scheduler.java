@@ -115,6 +115,11 @@ public final class Scheduler implements AutoCloseable {
         return options;
     }
 
+    /** Bytes one token takes in an uncompressed cache of this scheduler's pool: keys and values of every head. */
+    public long fullBytesPerToken() {
+        return fullBytesPerToken;
+    }
+
     /**
      * Queues a request. The future completes with its result, or exceptionally with an {@link
      * AdmissionRejectedException} (it timed out in the queue, or the scheduler closed) or the failure that
@@ -418,12 +423,17 @@ public final class Scheduler implements AutoCloseable {
 
     /** The most pages the sequence can still hold: every head grows by at most one entry per new token. */
     private long exactPages(Active active) {
-        KvCache cache = active.sequence.forwardPass().cache();
         int remaining = active.request.generation().maxTokens() - active.state.generatedTokens();
+        return pages(active.sequence, remaining);
+    }
+
+    /** Pages the sequence's heads hold once each has grown by {@code growth} entries (at most to the context). */
+    private long pages(Sequence sequence, int growth) {
+        KvCache cache = sequence.forwardPass().cache();
         long pages = 0;
         for (int layer = 0; layer < cache.layers(); layer++) {
             for (int kvHead = 0; kvHead < cache.kvHeads(); kvHead++) {
-                pages += pagesFor(Math.min(cache.length(layer, kvHead) + remaining, contextLength));
+                pages += pagesFor(Math.min(cache.length(layer, kvHead) + growth, contextLength));
             }
         }
         return pages;
@@ -471,7 +481,7 @@ public final class Scheduler implements AutoCloseable {
     /** Keeps a finished sequence under its reuse key, reserving exactly the pages it holds. */
     private void park(Active active) {
         String key = active.request.reuseKey();
-        long pages = heldPages(active.sequence);
+        long pages = pages(active.sequence, 0);
         lock.lock();
         try {
             if (parked.containsKey(key)) {
@@ -508,17 +518,6 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private long heldPages(Sequence sequence) {
-        KvCache cache = sequence.forwardPass().cache();
-        long pages = 0;
-        for (int layer = 0; layer < cache.layers(); layer++) {
-            for (int kvHead = 0; kvHead < cache.kvHeads(); kvHead++) {
-                pages += pagesFor(cache.length(layer, kvHead));
-            }
-        }
-        return pages;
     }
 
     /** Returns the sequence's pages and its reservation to the pool. */

@@ -4,8 +4,6 @@ import io.kvsqueeze.engine.InferenceEngine;
 import io.kvsqueeze.engine.chat.ChatMessage;
 import io.kvsqueeze.engine.compress.KvPolicy;
 import io.kvsqueeze.engine.generate.GenerationRequest;
-import io.kvsqueeze.engine.kv.KvElementType;
-import io.kvsqueeze.engine.model.LlamaConfig;
 import io.kvsqueeze.engine.scheduler.Scheduler;
 import io.kvsqueeze.engine.scheduler.SchedulerStats;
 import io.kvsqueeze.engine.scheduler.ServeRequest;
@@ -25,15 +23,10 @@ import org.jspecify.annotations.Nullable;
 public final class GenerationService {
     private final InferenceEngine engine;
     private final Scheduler scheduler;
-    private final long fullBytesPerToken;
 
     public GenerationService(InferenceEngine engine, Scheduler scheduler) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-        LlamaConfig config = engine.model().config();
-        // One key and one value per (layer, KV head, dimension) in the F16 store the scheduler's pool holds.
-        this.fullBytesPerToken = (long) config.layers() * config.kvHeads() * config.headDim() * 2
-                * KvElementType.F16.bytes();
     }
 
     public InferenceEngine engine() {
@@ -46,7 +39,7 @@ public final class GenerationService {
 
     /** Bytes the uncompressed cache holds per token: keys and values of every layer and KV head. */
     public long fullBytesPerToken() {
-        return fullBytesPerToken;
+        return scheduler.fullBytesPerToken();
     }
 
     /** Whether new generations are accepted (false once the scheduler is closed). */
